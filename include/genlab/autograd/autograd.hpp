@@ -1,0 +1,3 @@
+#pragma once
+#include "genlab/autograd/gradcheck.hpp"
+#include "genlab/autograd/node.hpp"

@@ -1,0 +1,60 @@
+// CPU kernels: typed pointers and sizes in, no autograd, no modules. Defined in
+// src/cpu/ for T = float and double; vectorised with xsimd, threaded with OpenMP.
+#pragma once
+#include <cstdint>
+
+#include "genlab/core/dtype.hpp"
+#include "genlab/core/shape.hpp"
+
+namespace genlab {
+
+enum class UnaryOp : uint8_t { neg, exp, log, sqrt, tanh, sigmoid, relu, gelu, gelu_tanh, silu, softplus, abs };
+enum class BinaryOp : uint8_t { add, sub, mul, div, pow, maximum, minimum };
+const char* unary_name(UnaryOp op);
+const char* binary_name(BinaryOp op);
+
+namespace cpu {
+
+// y = op(x) over n contiguous elements.
+template <class T> void unary(UnaryOp op, const T* x, T* y, int64_t n);
+// gx = gy * op'(x); y = op(x) is passed for ops whose derivative reads it.
+template <class T> void unary_backward(UnaryOp op, const T* x, const T* y, const T* gy, T* gx, int64_t n);
+// out = a op b over `shape`; sa/sb are element strides of a and b broadcast to
+// `shape` (0 on broadcast dims); out is contiguous.
+template <class T>
+void binary(BinaryOp op, const T* a, const Strides& sa, const T* b, const Strides& sb, T* out, const Shape& shape);
+// y = clamp(x, lo, hi); the backward passes gy where lo <= x <= hi.
+template <class T> void clamp(const T* x, T* y, int64_t n, T lo, T hi);
+template <class T> void clamp_backward(const T* x, const T* gy, T* gx, int64_t n, T lo, T hi);
+
+// x viewed as [outer, r, inner], reduced over r into out[outer, inner].
+template <class T> void sum(const T* x, T* out, int64_t outer, int64_t r, int64_t inner);
+template <class T> void max(const T* x, T* out, int64_t* arg, int64_t outer, int64_t r, int64_t inner);
+
+// Row-wise softmax / log_softmax over `cols`, and their backward.
+template <class T> void softmax(const T* x, T* y, int64_t rows, int64_t cols, bool log);
+template <class T> void softmax_backward(const T* y, const T* gy, T* gx, int64_t rows, int64_t cols, bool log);
+
+// Row-wise layer norm; saves mean and rstd per row. w/b may be null.
+template <class T>
+void layer_norm(const T* x, const T* w, const T* b, T* y, T* mean, T* rstd, int64_t rows, int64_t cols, T eps);
+template <class T>
+void layer_norm_backward(const T* x, const T* w, const T* mean, const T* rstd, const T* gy, T* gx, T* gw, T* gb,
+                         int64_t rows, int64_t cols);
+// Row-wise RMS norm; saves rstd per row. w may be null.
+template <class T> void rms_norm(const T* x, const T* w, T* y, T* rstd, int64_t rows, int64_t cols, T eps);
+template <class T>
+void rms_norm_backward(const T* x, const T* w, const T* rstd, const T* gy, T* gx, T* gw, int64_t rows, int64_t cols);
+
+// C = alpha * op(A) @ op(B) + beta * C, row-major, through BLAS (OpenBLAS or Eigen).
+template <class T>
+void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda, const T* b,
+          int64_t ldb, T beta, T* c, int64_t ldc);
+const char* blas_name();
+
+// Strided copy with dtype conversion: dst (contiguous) = src viewed through shape/strides.
+void copy_strided(const void* src, DType src_t, const Strides& src_strides, int64_t src_offset, void* dst, DType dst_t,
+                  const Strides& dst_strides, int64_t dst_offset, const Shape& shape);
+
+}  // namespace cpu
+}  // namespace genlab

@@ -1,0 +1,9 @@
+#pragma once
+#include "genlab/core/allocator.hpp"
+#include "genlab/core/device.hpp"
+#include "genlab/core/dtype.hpp"
+#include "genlab/core/error.hpp"
+#include "genlab/core/rng.hpp"
+#include "genlab/core/shape.hpp"
+#include "genlab/core/tensor.hpp"
+#include "genlab/core/threads.hpp"

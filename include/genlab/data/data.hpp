@@ -1,0 +1,73 @@
+// Data: an in-memory dataset of (inputs, targets) tensors, a DataLoader that
+// shuffles with a seed, batches, drops the last partial batch on request and
+// prepares the next batch on a background thread; Fashion-MNIST from Debian's
+// dataset-fashion-mnist; a progress bar that stays quiet off a terminal.
+#pragma once
+#include <chrono>
+#include <future>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "genlab/core/tensor.hpp"
+
+namespace genlab::data {
+
+struct Batch {
+  Tensor x, y;
+};
+
+// Rows of x and y (same first dim).
+struct TensorDataset {
+  Tensor x, y;
+  TensorDataset(Tensor x, Tensor y);
+  int64_t size() const { return x.shape()[0]; }
+  Batch get(const std::vector<int64_t>& rows) const;
+};
+
+struct LoaderOptions {
+  int64_t batch_size = 64;
+  bool shuffle = true;
+  bool drop_last = false;
+  uint64_t seed = 0;    // epoch e shuffles with Philox(seed, e)
+  bool prefetch = true; // build the next batch on a background thread
+};
+
+class DataLoader {
+ public:
+  DataLoader(const TensorDataset& ds, LoaderOptions o) : ds_(ds), opt_(o) {
+    GENLAB_CHECK(o.batch_size > 0, "DataLoader: batch_size must be positive, got ", o.batch_size);
+  }
+  int64_t num_batches() const {
+    return opt_.drop_last ? ds_.size() / opt_.batch_size : (ds_.size() + opt_.batch_size - 1) / opt_.batch_size;
+  }
+  // Starts an epoch; call next() until it returns nullopt.
+  void start_epoch(uint64_t epoch);
+  std::optional<Batch> next();
+
+ private:
+  Batch make(int64_t b) const;
+  const TensorDataset& ds_;
+  LoaderOptions opt_;
+  std::vector<int64_t> order_;
+  int64_t cursor_ = 0;
+  std::future<Batch> pending_;
+};
+
+// split = "train" (60000) or "test" (10000): x float32 [N, 784] in [0, 1], y int64 [N].
+TensorDataset fashion_mnist(const std::string& split, const std::string& dir = "");
+std::string fashion_mnist_dir();  // $GENLAB_FASHION_MNIST or /usr/share/datasets/fashion-mnist
+
+class ProgressBar {
+ public:
+  ProgressBar(std::string label, int64_t total);
+  void update(int64_t done, double loss);
+  void finish();
+ private:
+  std::string label_;
+  int64_t total_;
+  bool tty_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+}  // namespace genlab::data

@@ -1,0 +1,4 @@
+#pragma once
+#include "genlab/io/checkpoint.hpp"
+#include "genlab/io/idx.hpp"
+#include "genlab/io/safetensors.hpp"

@@ -1,0 +1,45 @@
+// MLP classifier (Linear-ReLU stacks) and the train/evaluate loop used by
+// `genlab train mlp` and tutorials/01_mlp_fashion_mnist.
+//   input [N, in] float32 -> logits [N, classes]; children named like
+//   torch.nn.Sequential: "0.weight", "0.bias", "2.weight", ...
+#pragma once
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "genlab/data/data.hpp"
+#include "genlab/energy/meter.hpp"
+#include "genlab/nn/nn.hpp"
+
+namespace genlab::models {
+
+class MLP : public nn::Sequential {
+ public:
+  explicit MLP(const std::vector<int64_t>& sizes);  // e.g. {784, 256, 128, 10}
+};
+
+struct TrainOptions {
+  int64_t epochs = 10, batch_size = 128;
+  double lr = 1e-3;
+  uint64_t seed = 0;
+  bool verbose = true;
+};
+
+struct EpochStats {
+  int64_t epoch;
+  double train_loss, test_accuracy, seconds;
+};
+
+struct TrainResult {
+  std::vector<EpochStats> epochs;
+  double test_accuracy = 0;
+  energy::Reading energy;
+};
+
+// Adam + cross-entropy on `train`, evaluating accuracy on `test` after each epoch.
+TrainResult train_classifier(nn::Module& model, const data::TensorDataset& train, const data::TensorDataset& test,
+                             const TrainOptions& o, const std::string& checkpoint = "");
+
+double accuracy(nn::Module& model, const data::TensorDataset& ds, int64_t batch_size = 1000);
+
+}  // namespace genlab::models

@@ -1,0 +1,4 @@
+#pragma once
+#include "genlab/nn/init.hpp"
+#include "genlab/nn/layers.hpp"
+#include "genlab/nn/module.hpp"

@@ -1,0 +1,47 @@
+// Helpers shared by the ops: output allocation, device checks, contiguous inputs.
+#pragma once
+#include "genlab/autograd/node.hpp"
+#include "genlab/backend/cpu.hpp"
+#include "genlab/backend/cuda.hpp"
+#include "genlab/core/tensor.hpp"
+
+namespace genlab::ops {
+
+Tensor contiguous(const Tensor& x);
+Tensor sum_to(const Tensor& g, const Shape& shape);
+
+namespace detail {
+
+inline Tensor empty_like(const Tensor& x, const Shape& shape) {
+  return Tensor::empty(shape, TensorOptions(x.dtype(), x.device()));
+}
+inline Tensor empty_like(const Tensor& x) { return empty_like(x, x.shape()); }
+
+// The data of x, contiguous, without recording autograd history.
+inline Tensor dense(const Tensor& x) { return x.is_contiguous() ? x : contiguous(x.detach()); }
+
+inline void check_same(const char* op, const Tensor& a, const Tensor& b) {
+  GENLAB_CHECK(a.dtype() == b.dtype(), op, ": dtype mismatch, ", dtype_name(a.dtype()), " ", shape_str(a.shape()),
+               " vs ", dtype_name(b.dtype()), " ", shape_str(b.shape()));
+  GENLAB_CHECK(a.device() == b.device(), op, ": device mismatch, ", a.device().str(), " ", shape_str(a.shape()),
+               " vs ", b.device().str(), " ", shape_str(b.shape()));
+}
+// Ops without a CUDA kernel yet say so instead of reading device memory.
+inline void check_cpu(const char* op, const Tensor& x) {
+  GENLAB_CHECK(x.device().is_cpu(), op, " has no CUDA kernel yet; move the input of shape ", shape_str(x.shape()),
+               " to the CPU with .to(Device::cpu())");
+}
+inline void check_cuda_f32(const char* op, const Tensor& x) {
+  GENLAB_CHECK(x.dtype() == DType::f32, op, " on CUDA supports float32 only, got ", dtype_name(x.dtype()));
+}
+
+// Strides of x broadcast to `shape` (0 on broadcast dims).
+inline Strides broadcast_strides(const Tensor& x, const Shape& shape) {
+  Strides s(shape.size(), 0);
+  size_t off = shape.size() - size_t(x.dim());
+  for (size_t i = 0; i < size_t(x.dim()); ++i) s[off + i] = x.shape()[i] == 1 ? 0 : x.strides()[i];
+  return s;
+}
+
+}  // namespace detail
+}  // namespace genlab::ops

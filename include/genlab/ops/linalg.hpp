@@ -1,0 +1,118 @@
+// Matrix products through BLAS: mm (2-D), bmm (3-D), matmul (torch.matmul rules:
+// 1-D promotion, batch broadcasting) and linear (x @ W^T + b, W as [out, in]).
+// Transposed views are passed to GEMM as transpose flags, never copied.
+#pragma once
+#include "genlab/ops/reduce.hpp"
+
+namespace genlab::ops {
+
+namespace detail {
+// A matrix operand for GEMM: (tensor whose data to use, transpose flag, leading dim).
+struct GemmOperand {
+  Tensor t;
+  bool trans;
+  int64_t ld;
+};
+inline GemmOperand gemm_operand(const Tensor& m) {
+  const int64_t r = m.shape()[0], c = m.shape()[1], s0 = m.strides()[0], s1 = m.strides()[1];
+  if ((s1 == 1 || c == 1) && s0 >= std::max<int64_t>(c, 1)) return {m, false, s0};
+  if ((s0 == 1 || r == 1) && s1 >= std::max<int64_t>(r, 1)) return {m, true, s1};
+  Tensor d = contiguous(m.detach());
+  return {d, false, std::max<int64_t>(c, 1)};
+}
+// out[m, n] = a[m, k] @ b[k, n] into a contiguous `out` at element offset.
+inline void gemm_into(const Tensor& a, const Tensor& b, Tensor& out) {
+  const int64_t m = a.shape()[0], k = a.shape()[1], n = b.shape()[1];
+  GemmOperand A = gemm_operand(a), B = gemm_operand(b);
+  if (out.device().is_cuda()) {
+    check_cuda_f32("matmul", out);
+    cuda::gemm(A.trans, B.trans, m, n, k, 1.f, A.t.data<float>(), A.ld, B.t.data<float>(), B.ld, 0.f,
+               out.data<float>(), std::max<int64_t>(n, 1));
+    return;
+  }
+  dispatch_float(out.dtype(), "matmul", [&]<class T>() {
+    if (k == 0) { std::fill(out.data<T>(), out.data<T>() + m * n, T(0)); return; }
+    cpu::gemm<T>(A.trans, B.trans, m, n, k, T(1), A.t.data<T>(), A.ld, B.t.data<T>(), B.ld, T(0), out.data<T>(),
+                 std::max<int64_t>(n, 1));
+  });
+}
+}  // namespace detail
+
+Tensor matmul(const Tensor& a, const Tensor& b);
+
+inline Tensor mm(const Tensor& a, const Tensor& b) {
+  detail::check_same("mm", a, b);
+  GENLAB_CHECK(a.dim() == 2 && b.dim() == 2 && a.shape()[1] == b.shape()[0], "mm: shapes ", shape_str(a.shape()), " and ",
+               shape_str(b.shape()), " cannot be multiplied");
+  Tensor out = detail::empty_like(a, {a.shape()[0], b.shape()[1]});
+  detail::gemm_into(a, b, out);
+  if (autograd::needs_grad(a, b)) {
+    Tensor ad = a.detach(), bd = b.detach();
+    bool ga = a.requires_grad(), gb = b.requires_grad();
+    autograd::record("MmBackward", out, {a, b}, [ad, bd, ga, gb](const Tensor& g) {
+      return std::vector{ga ? mm(g, transpose(bd, 0, 1)) : Tensor(), gb ? mm(transpose(ad, 0, 1), g) : Tensor()};
+    });
+  }
+  return out;
+}
+
+inline Tensor bmm(const Tensor& a, const Tensor& b) {
+  detail::check_same("bmm", a, b);
+  GENLAB_CHECK(a.dim() == 3 && b.dim() == 3 && a.shape()[0] == b.shape()[0] && a.shape()[2] == b.shape()[1], "bmm: shapes ",
+               shape_str(a.shape()), " and ", shape_str(b.shape()), " cannot be batch-multiplied");
+  const int64_t B = a.shape()[0], M = a.shape()[1], N = b.shape()[2];
+  Tensor out = detail::empty_like(a, {B, M, N});
+  Tensor ad = a.detach(), bd = b.detach();
+  for (int64_t i = 0; i < B; ++i) {
+    Tensor oi = out.as_strided({M, N}, {N, 1}, i * M * N);
+    detail::gemm_into(select(ad, 0, i), select(bd, 0, i), oi);
+  }
+  if (autograd::needs_grad(a, b)) {
+    bool ga = a.requires_grad(), gb = b.requires_grad();
+    autograd::record("BmmBackward", out, {a, b}, [ad, bd, ga, gb](const Tensor& g) {
+      return std::vector{ga ? bmm(g, transpose(bd, 1, 2)) : Tensor(), gb ? bmm(transpose(ad, 1, 2), g) : Tensor()};
+    });
+  }
+  return out;
+}
+
+inline Tensor matmul(const Tensor& a, const Tensor& b) {
+  GENLAB_CHECK(a.dim() >= 1 && b.dim() >= 1, "matmul: both arguments need at least 1 dim, got ", shape_str(a.shape()),
+               " and ", shape_str(b.shape()));
+  if (a.dim() == 1 && b.dim() == 1) return reshape(mm(reshape(a, {1, -1}), reshape(b, {-1, 1})), {});
+  if (a.dim() == 1) return squeeze(matmul(unsqueeze(a, 0), b), -2);
+  if (b.dim() == 1) return squeeze(matmul(a, unsqueeze(b, -1)), -1);
+  const int64_t K = a.shape().back();
+  GENLAB_CHECK(b.shape()[size_t(b.dim() - 2)] == K, "matmul: shapes ", shape_str(a.shape()), " and ",
+               shape_str(b.shape()), " cannot be multiplied (", K, " vs ", b.shape()[size_t(b.dim() - 2)], ")");
+  if (a.dim() == 2 && b.dim() == 2) return mm(a, b);
+  if (b.dim() == 2) {  // fold a's batch dims into rows
+    Shape out = a.shape();
+    out.back() = b.shape()[1];
+    return reshape(mm(reshape(a, {-1, K}), b), out);
+  }
+  Shape ba(a.shape().begin(), a.shape().end() - 2), bb(b.shape().begin(), b.shape().end() - 2);
+  Shape batch = broadcast_shapes(ba, bb, "matmul");
+  const int64_t M = a.shape()[size_t(a.dim() - 2)], N = b.shape().back(), nb = numel_of(batch);
+  Shape ea = batch, eb = batch, out = batch;
+  ea.insert(ea.end(), {M, K});
+  eb.insert(eb.end(), {K, N});
+  out.insert(out.end(), {M, N});
+  return reshape(bmm(reshape(expand(a, ea), {nb, M, K}), reshape(expand(b, eb), {nb, K, N})), out);
+}
+
+// y = x @ weight^T + bias; weight is [out_features, in_features] as in torch.nn.Linear.
+inline Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor()) {
+  GENLAB_CHECK(weight.dim() == 2 && x.dim() >= 1 && x.shape().back() == weight.shape()[1], "linear: input ",
+               shape_str(x.shape()), " does not match weight ", shape_str(weight.shape()), " (expects [..., ",
+               weight.dim() == 2 ? weight.shape()[1] : -1, "])");
+  Tensor y = matmul(x, transpose(weight, 0, 1));
+  if (bias.defined()) {
+    GENLAB_CHECK(bias.dim() == 1 && bias.shape()[0] == weight.shape()[0], "linear: bias ", shape_str(bias.shape()),
+                 " does not match weight ", shape_str(weight.shape()));
+    y = add(y, bias);
+  }
+  return y;
+}
+
+}  // namespace genlab::ops

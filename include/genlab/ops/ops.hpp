@@ -1,0 +1,10 @@
+// All differentiable ops. Each op validates, dispatches on device, runs its
+// kernel and records its backward in one place.
+#pragma once
+#include "genlab/ops/elementwise.hpp"
+#include "genlab/ops/index.hpp"
+#include "genlab/ops/linalg.hpp"
+#include "genlab/ops/loss.hpp"
+#include "genlab/ops/nn.hpp"
+#include "genlab/ops/reduce.hpp"
+#include "genlab/ops/view.hpp"

@@ -1,0 +1,144 @@
+// Reductions: sum, mean, var over dims (keepdim), max/argmax over a dim, and
+// sum_to (the broadcasting backward). Inputs are viewed as [outer, r, inner].
+#pragma once
+#include <algorithm>
+#include <utility>
+
+#include "genlab/ops/elementwise.hpp"
+
+namespace genlab::ops {
+
+namespace detail {
+inline std::vector<int64_t> normalize_dims(const std::vector<int64_t>& dims, int64_t ndim, const char* op) {
+  std::vector<int64_t> out;
+  if (dims.empty()) {  // all dims
+    for (int64_t i = 0; i < ndim; ++i) out.push_back(i);
+    return out;
+  }
+  for (auto d : dims) out.push_back(wrap_dim(d, ndim, op));
+  std::sort(out.begin(), out.end());
+  GENLAB_CHECK(std::adjacent_find(out.begin(), out.end()) == out.end(), op, ": repeated dim in ", shape_str(dims));
+  return out;
+}
+inline Shape reduced_shape(const Shape& in, const std::vector<int64_t>& dims, bool keepdim) {
+  Shape out;
+  for (int64_t i = 0; i < int64_t(in.size()); ++i) {
+    bool red = std::find(dims.begin(), dims.end(), i) != dims.end();
+    if (!red) out.push_back(in[size_t(i)]);
+    else if (keepdim) out.push_back(1);
+  }
+  return out;
+}
+// x rearranged so the reduced dims form the middle of [outer, r, inner], contiguous.
+struct Blocked {
+  Tensor data;
+  int64_t outer, r, inner;
+};
+inline Blocked block_for(const Tensor& x, const std::vector<int64_t>& dims) {
+  const Shape& s = x.shape();
+  bool adjacent = dims.empty() || dims.back() - dims.front() + 1 == int64_t(dims.size());
+  if (adjacent) {
+    int64_t outer = 1, r = 1, inner = 1;
+    for (int64_t i = 0; i < int64_t(s.size()); ++i) {
+      if (dims.empty() || i < dims.front()) outer *= s[size_t(i)];
+      else if (i <= dims.back()) r *= s[size_t(i)];
+      else inner *= s[size_t(i)];
+    }
+    if (dims.empty()) { r = outer; outer = 1; }
+    return {dense(x), outer, r, inner};
+  }
+  std::vector<int64_t> perm;
+  for (int64_t i = 0; i < x.dim(); ++i)
+    if (std::find(dims.begin(), dims.end(), i) == dims.end()) perm.push_back(i);
+  int64_t outer = 1, r = 1;
+  for (auto p : perm) outer *= s[size_t(p)];
+  for (auto d : dims) { perm.push_back(d); r *= s[size_t(d)]; }
+  return {contiguous(permute(x.detach(), perm)), outer, r, 1};
+}
+}  // namespace detail
+
+inline Tensor sum(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim = false) {
+  auto rd = detail::normalize_dims(dims, x.dim(), "sum");
+  Shape out_shape = detail::reduced_shape(x.shape(), rd, keepdim);
+  Tensor out = detail::empty_like(x, out_shape);
+  if (x.device().is_cuda()) {
+    detail::check_cuda_f32("sum", x);
+    auto b = detail::block_for(x, rd);
+    GENLAB_CHECK(b.inner == 1, "sum on CUDA reduces trailing dims only, got dims ", shape_str(rd), " of ",
+                 shape_str(x.shape()));
+    cuda::sum_rows(b.data.data<float>(), out.data<float>(), b.outer, b.r);
+  } else {
+    auto b = detail::block_for(x, rd);
+    dispatch_float(x.dtype(), "sum", [&]<class T>() { cpu::sum(b.data.data<T>(), out.data<T>(), b.outer, b.r, b.inner); });
+  }
+  if (autograd::needs_grad(x)) {
+    Shape in = x.shape(), keep = detail::reduced_shape(x.shape(), rd, true);
+    autograd::record("SumBackward", out, {x}, [in, keep](const Tensor& g) { return std::vector{expand(reshape(g, keep), in)}; });
+  }
+  return out;
+}
+inline Tensor sum(const Tensor& x) { return sum(x, {}, false); }
+
+inline Tensor mean(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim = false) {
+  auto rd = detail::normalize_dims(dims, x.dim(), "mean");
+  int64_t n = 1;
+  for (auto d : rd) n *= x.shape()[size_t(d)];
+  return div(sum(x, rd, keepdim), double(std::max<int64_t>(n, 1)));
+}
+inline Tensor mean(const Tensor& x) { return mean(x, {}, false); }
+
+// Variance with Bessel's correction (correction=1) by default, as torch.var.
+inline Tensor var(const Tensor& x, const std::vector<int64_t>& dims, int64_t correction = 1, bool keepdim = false) {
+  auto rd = detail::normalize_dims(dims, x.dim(), "var");
+  int64_t n = 1;
+  for (auto d : rd) n *= x.shape()[size_t(d)];
+  Tensor centered = sub(x, mean(x, rd, true));
+  return div(sum(mul(centered, centered), rd, keepdim), double(std::max<int64_t>(n - correction, 0)));
+}
+
+inline Tensor sum_to(const Tensor& g, const Shape& shape) {
+  if (g.shape() == shape) return g;
+  std::vector<int64_t> dims;
+  size_t lead = g.shape().size() - shape.size();
+  for (size_t i = 0; i < g.shape().size(); ++i)
+    if (i < lead || (shape[i - lead] == 1 && g.shape()[i] != 1)) dims.push_back(int64_t(i));
+  if (dims.empty()) return reshape(g, shape);
+  return reshape(sum(g, dims, true), shape);
+}
+
+// Max over one dim: (values, int64 indices), as torch.max(x, dim).
+inline std::pair<Tensor, Tensor> max(const Tensor& x, int64_t dim, bool keepdim = false) {
+  detail::check_cpu("max", x);
+  int64_t d = wrap_dim(dim, x.dim(), "max");
+  GENLAB_CHECK(x.dim() == 0 || x.shape()[size_t(d)] > 0, "max: reducing an empty dim of shape ", shape_str(x.shape()));
+  auto b = detail::block_for(x, x.dim() == 0 ? std::vector<int64_t>{} : std::vector<int64_t>{d});
+  Shape out_shape = detail::reduced_shape(x.shape(), {d}, keepdim);
+  Tensor values = detail::empty_like(x, out_shape), idx = Tensor::empty(out_shape, DType::i64);
+  dispatch_float(x.dtype(), "max", [&]<class T>() {
+    cpu::max(b.data.data<T>(), values.data<T>(), idx.data<int64_t>(), b.outer, b.r, b.inner);
+  });
+  if (autograd::needs_grad(x)) {
+    Shape in = x.shape();
+    int64_t outer = b.outer, r = b.r, inner = b.inner;
+    autograd::record("MaxBackward", values, {x}, [in, idx, outer, r, inner](const Tensor& g) {
+      Tensor gx = Tensor::zeros(in, TensorOptions(g.dtype(), g.device()));
+      Tensor gd = detail::dense(g);
+      const int64_t* pi = idx.data<int64_t>();
+      dispatch_float(g.dtype(), "max", [&]<class T>() {
+        T* px = gx.data<T>();
+        const T* pg = gd.data<T>();
+        for (int64_t o = 0; o < outer; ++o)
+          for (int64_t i = 0; i < inner; ++i) px[(o * r + pi[o * inner + i]) * inner + i] = pg[o * inner + i];
+      });
+      return std::vector{gx};
+    });
+  }
+  return {values, idx};
+}
+inline Tensor amax(const Tensor& x, int64_t dim, bool keepdim = false) { return max(x, dim, keepdim).first; }
+inline Tensor argmax(const Tensor& x, int64_t dim, bool keepdim = false) {
+  autograd::NoGradGuard ng;
+  return max(x, dim, keepdim).second;
+}
+
+}  // namespace genlab::ops

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs every system package genlab uses (idempotent; run as root on Debian 12).
+# Data and peers come from Debian too: nothing is downloaded at run time.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake make pkg-config git
+  clang libclang-rt-14-dev            # libFuzzer + ASan/UBSan builds
+  libeigen3-dev                       # GENLAB_BLAS=eigen
+  libopenblas-openmp-dev libopenblas0-openmp   # default BLAS, OpenMP flavour (no oversubscription)
+  libxsimd-dev                        # SIMD kernels
+  libgtest-dev libgmock-dev libbenchmark-dev
+  libfmt-dev libcli11-dev nlohmann-json3-dev libstb-dev
+  python3 python3-torch python3-numpy # parity fixtures and the PyTorch peer
+  python3-matplotlib                  # report plots
+  dataset-fashion-mnist               # /usr/share/datasets/fashion-mnist
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "deps: all ${#PACKAGES[@]} packages present"
+  exit 0
+fi
+echo "deps: installing ${missing[*]}"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "deps: done"

@@ -1,0 +1,162 @@
+// The backward engine and gradcheck.
+#include <sstream>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "genlab/autograd/autograd.hpp"
+#include "genlab/ops/ops.hpp"
+
+namespace genlab::autograd {
+
+void record(const char* name, Tensor& out, std::vector<Tensor> inputs, BackwardFn fn) {
+  auto node = std::make_shared<Node>();
+  node->name = name;
+  node->inputs = std::move(inputs);
+  node->backward = std::move(fn);
+  out.unsafe_impl()->grad_fn = std::move(node);
+  out.unsafe_impl()->requires_grad = true;
+}
+
+namespace {
+void accumulate_leaf(const Tensor& leaf, const Tensor& g) {
+  GENLAB_CHECK(g.shape() == leaf.shape(), "autograd: gradient of shape ", shape_str(g.shape()),
+               " for a leaf of shape ", shape_str(leaf.shape()));
+  Tensor cur = leaf.grad();
+  if (!cur.defined()) {
+    Tensor own = Tensor::empty(leaf.shape(), TensorOptions(leaf.dtype(), leaf.device()));
+    own.copy_(g);  // never alias a gradient another node may hand out
+    const_cast<Tensor&>(leaf).set_grad(own);
+  } else {
+    ops::add_(cur, g);
+  }
+}
+
+// Nodes reachable from root, inputs before their consumers. Owning pointers:
+// freeing a node's inputs after its backward must not free nodes still to run.
+std::vector<std::shared_ptr<Node>> topo_order(const std::shared_ptr<Node>& root) {
+  std::vector<std::shared_ptr<Node>> order;
+  std::unordered_set<Node*> seen{root.get()};
+  std::vector<std::pair<std::shared_ptr<Node>, size_t>> stack{{root, 0}};
+  while (!stack.empty()) {
+    auto& [node, next] = stack.back();
+    if (next < node->inputs.size()) {
+      const Tensor& in = node->inputs[next++];
+      std::shared_ptr<Node> child = in.defined() ? in.grad_fn() : nullptr;
+      if (child && seen.insert(child.get()).second) stack.push_back({child, 0});
+    } else {
+      order.push_back(node);
+      stack.pop_back();
+    }
+  }
+  return order;
+}
+}  // namespace
+
+void run_backward(const Tensor& root, const Tensor& grad_in, bool retain_graph) {
+  GENLAB_CHECK(root.requires_grad(), "backward: the tensor of shape ", shape_str(root.shape()),
+               " does not require grad and has no grad_fn");
+  Tensor grad = grad_in;
+  if (!grad.defined()) {
+    GENLAB_CHECK(root.numel() == 1, "backward: grad can be implicit only for a one-element output, got shape ",
+                 shape_str(root.shape()));
+    grad = Tensor::ones(root.shape(), TensorOptions(root.dtype(), root.device()));
+  }
+  GENLAB_CHECK(grad.shape() == root.shape(), "backward: grad of shape ", shape_str(grad.shape()),
+               " for an output of shape ", shape_str(root.shape()));
+  NoGradGuard no_grad;
+  if (root.is_leaf()) { accumulate_leaf(root, grad); return; }
+
+  std::vector<std::shared_ptr<Node>> order = topo_order(root.grad_fn());
+  std::unordered_map<Node*, Tensor> grads{{root.grad_fn().get(), grad}};
+  for (auto it = order.rbegin(); it != order.rend(); ++it) {
+    Node* node = it->get();
+    auto git = grads.find(node);
+    if (git == grads.end()) continue;
+    Tensor g = git->second;
+    grads.erase(git);
+    GENLAB_CHECK(node->backward != nullptr, "backward through ", node->name,
+                 " a second time: its saved tensors were freed; pass retain_graph=true the first time");
+    std::vector<Tensor> outs = node->backward(g);
+    GENLAB_CHECK(outs.size() == node->inputs.size(), node->name, " returned ", outs.size(), " gradients for ",
+                 node->inputs.size(), " inputs");
+    for (size_t i = 0; i < outs.size(); ++i) {
+      const Tensor& inp = node->inputs[i];
+      if (!outs[i].defined() || !inp.defined() || !inp.requires_grad()) continue;
+      if (inp.grad_fn()) {
+        Tensor& acc = grads[inp.grad_fn().get()];
+        acc = acc.defined() ? ops::add(acc, outs[i]) : outs[i];
+      } else {
+        accumulate_leaf(inp, outs[i]);
+      }
+    }
+    if (!retain_graph) {
+      node->backward = nullptr;
+      node->inputs.clear();
+    }
+  }
+}
+
+GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& f, const std::vector<Tensor>& inputs,
+                          GradcheckOptions opt) {
+  for (const auto& x : inputs)
+    GENLAB_CHECK(!x.defined() || !x.requires_grad() || x.dtype() == DType::f64,
+                 "gradcheck: inputs that require grad must be float64, got ", dtype_name(x.dtype()));
+  // analytic: d/dx sum(f(x) * r)
+  std::vector<Tensor> xs;
+  for (const auto& x : inputs) {
+    if (!x.defined()) { xs.push_back(x); continue; }
+    Tensor c = x.detach().clone();
+    if (x.requires_grad()) c.requires_grad_(true);
+    xs.push_back(c);
+  }
+  Tensor out = f(xs);
+  Tensor r = Tensor::from_vector(
+      [&] {
+        std::vector<double> v(static_cast<size_t>(out.numel()));
+        for (size_t i = 0; i < v.size(); ++i) v[i] = 0.5 + 0.37 * double((i * 7919) % 11) / 11.0;
+        return v;
+      }(),
+      out.shape(), DType::f64);
+  GradcheckResult res;
+  if (!out.requires_grad()) {
+    res.ok = false;
+    res.message = "output does not require grad";
+    return res;
+  }
+  ops::sum(ops::mul(out, r)).backward();
+
+  auto loss_at = [&](const std::vector<Tensor>& in) {
+    NoGradGuard ng;
+    return ops::sum(ops::mul(f(in), r)).item<double>();
+  };
+  for (size_t k = 0; k < xs.size(); ++k) {
+    if (!xs[k].defined() || !xs[k].requires_grad()) continue;
+    std::vector<double> analytic = xs[k].grad().defined() ? xs[k].grad().to_vector<double>()
+                                                          : std::vector<double>(size_t(xs[k].numel()), 0.0);
+    std::vector<Tensor> probe;
+    for (const auto& x : xs) probe.push_back(x.defined() ? x.detach().clone() : x);
+    double* p = probe[k].data<double>();
+    for (int64_t i = 0; i < probe[k].numel(); ++i) {
+      const double orig = p[i];
+      p[i] = orig + opt.eps;
+      const double lp = loss_at(probe);
+      p[i] = orig - opt.eps;
+      const double lm = loss_at(probe);
+      p[i] = orig;
+      const double numeric = (lp - lm) / (2 * opt.eps), a = analytic[size_t(i)];
+      const double err = std::abs(numeric - a);
+      res.max_abs_err = std::max(res.max_abs_err, err);
+      res.max_rel_err = std::max(res.max_rel_err, err / std::max(std::abs(numeric), 1e-12));
+      if (err > opt.atol + opt.rtol * std::abs(numeric) && res.ok) {
+        res.ok = false;
+        std::ostringstream os;
+        os << "input " << k << " (shape " << shape_str(xs[k].shape()) << ") element " << i << ": analytic " << a
+           << " vs numeric " << numeric;
+        res.message = os.str();
+      }
+    }
+  }
+  return res;
+}
+
+}  // namespace genlab::autograd

@@ -1,0 +1,219 @@
+// Element-wise CPU kernels: unary math (xsimd batches, OpenMP chunks), their
+// derivatives, and broadcasting binary ops.
+#include <cmath>
+#include <xsimd/xsimd.hpp>
+
+#include "genlab/backend/cpu.hpp"
+#include "genlab/core/threads.hpp"
+
+namespace genlab {
+
+const char* unary_name(UnaryOp op) {
+  static const char* names[] = {"neg", "exp", "log", "sqrt", "tanh", "sigmoid", "relu",
+                                "gelu", "gelu_tanh", "silu", "softplus", "abs"};
+  return names[int(op)];
+}
+const char* binary_name(BinaryOp op) {
+  static const char* names[] = {"add", "sub", "mul", "div", "pow", "maximum", "minimum"};
+  return names[int(op)];
+}
+
+namespace cpu {
+namespace {
+
+constexpr int64_t kGrain = 1 << 15;  // elements per thread before threading pays
+
+// The forward math, written once for xsimd batches.
+template <UnaryOp Op, class B>
+inline B apply(const B& x) {
+  using T = typename B::value_type;
+  if constexpr (Op == UnaryOp::neg) return -x;
+  else if constexpr (Op == UnaryOp::exp) return xsimd::exp(x);
+  else if constexpr (Op == UnaryOp::log) return xsimd::log(x);
+  else if constexpr (Op == UnaryOp::sqrt) return xsimd::sqrt(x);
+  else if constexpr (Op == UnaryOp::tanh) return xsimd::tanh(x);
+  else if constexpr (Op == UnaryOp::sigmoid) return B(T(1)) / (B(T(1)) + xsimd::exp(-x));
+  else if constexpr (Op == UnaryOp::relu) return xsimd::max(x, B(T(0)));
+  else if constexpr (Op == UnaryOp::gelu) return B(T(0.5)) * x * (B(T(1)) + xsimd::erf(x * B(T(M_SQRT1_2))));
+  else if constexpr (Op == UnaryOp::gelu_tanh) {
+    const B k(T(0.7978845608028654)), c(T(0.044715));
+    return B(T(0.5)) * x * (B(T(1)) + xsimd::tanh(k * (x + c * x * x * x)));
+  } else if constexpr (Op == UnaryOp::silu) return x / (B(T(1)) + xsimd::exp(-x));
+  else if constexpr (Op == UnaryOp::softplus) {
+    // log(1 + e^x) = max(x, 0) + log1p(e^-|x|), stable for large |x|
+    return xsimd::max(x, B(T(0))) + xsimd::log1p(xsimd::exp(-xsimd::abs(x)));
+  } else return xsimd::abs(x);
+}
+
+template <UnaryOp Op, class T>
+void unary_loop(const T* x, T* y, int64_t n) {
+  using B = xsimd::batch<T>;
+  constexpr int64_t W = int64_t(B::size);
+  parallel_for(n, kGrain, [&](int64_t b, int64_t e) {
+    int64_t i = b;
+    for (; i + W <= e; i += W) apply<Op>(B::load_unaligned(x + i)).store_unaligned(y + i);
+    if (i < e) {  // tail through a padded batch
+      alignas(64) T buf[W] = {};
+      for (int64_t j = i; j < e; ++j) buf[j - i] = x[j];
+      apply<Op>(B::load_aligned(buf)).store_aligned(buf);
+      for (int64_t j = i; j < e; ++j) y[j] = buf[j - i];
+    }
+  });
+}
+
+// d op(x)/dx given x and y = op(x), scalar.
+template <class T>
+inline T derivative(UnaryOp op, T x, T y) {
+  switch (op) {
+    case UnaryOp::neg: return T(-1);
+    case UnaryOp::exp: return y;
+    case UnaryOp::log: return T(1) / x;
+    case UnaryOp::sqrt: return T(0.5) / y;
+    case UnaryOp::tanh: return T(1) - y * y;
+    case UnaryOp::sigmoid: return y * (T(1) - y);
+    case UnaryOp::relu: return x > T(0) ? T(1) : T(0);
+    case UnaryOp::gelu: {
+      T cdf = T(0.5) * (T(1) + std::erf(x * T(M_SQRT1_2)));
+      T pdf = std::exp(T(-0.5) * x * x) * T(0.3989422804014327);
+      return cdf + x * pdf;
+    }
+    case UnaryOp::gelu_tanh: {
+      const T k = T(0.7978845608028654), c = T(0.044715);
+      T t = std::tanh(k * (x + c * x * x * x));
+      return T(0.5) * (T(1) + t) + T(0.5) * x * (T(1) - t * t) * k * (T(1) + T(3) * c * x * x);
+    }
+    case UnaryOp::silu: {
+      T s = T(1) / (T(1) + std::exp(-x));
+      return s * (T(1) + x * (T(1) - s));
+    }
+    case UnaryOp::softplus: return T(1) / (T(1) + std::exp(-x));
+    case UnaryOp::abs: return x > T(0) ? T(1) : (x < T(0) ? T(-1) : T(0));
+  }
+  return T(0);
+}
+
+template <class T>
+inline T binary_scalar(BinaryOp op, T a, T b) {
+  switch (op) {
+    case BinaryOp::add: return a + b;
+    case BinaryOp::sub: return a - b;
+    case BinaryOp::mul: return a * b;
+    case BinaryOp::div: return a / b;
+    case BinaryOp::pow: return std::pow(a, b);
+    case BinaryOp::maximum: return a > b ? a : b;
+    case BinaryOp::minimum: return a < b ? a : b;
+  }
+  return T(0);
+}
+
+// One row of the innermost dim; the three stride patterns that matter get
+// their own loop so the compiler vectorises them.
+template <BinaryOp Op, class T>
+inline void binary_row(const T* a, int64_t sa, const T* b, int64_t sb, T* out, int64_t n) {
+  if (sa == 1 && sb == 1) {
+#pragma omp simd
+    for (int64_t i = 0; i < n; ++i) out[i] = binary_scalar(Op, a[i], b[i]);
+  } else if (sa == 1 && sb == 0) {
+    const T bv = *b;
+#pragma omp simd
+    for (int64_t i = 0; i < n; ++i) out[i] = binary_scalar(Op, a[i], bv);
+  } else if (sa == 0 && sb == 1) {
+    const T av = *a;
+#pragma omp simd
+    for (int64_t i = 0; i < n; ++i) out[i] = binary_scalar(Op, av, b[i]);
+  } else {
+    for (int64_t i = 0; i < n; ++i) out[i] = binary_scalar(Op, a[i * sa], b[i * sb]);
+  }
+}
+
+template <BinaryOp Op, class T>
+void binary_impl(const T* a, const Strides& sa, const T* b, const Strides& sb, T* out, const Shape& shape) {
+  const int64_t n = numel_of(shape);
+  if (n == 0) return;
+  const size_t nd = shape.size();
+  if (nd == 0) { out[0] = binary_scalar(Op, a[0], b[0]); return; }
+  const int64_t inner = shape[nd - 1], rows = n / inner;
+  const int64_t ia = sa[nd - 1], ib = sb[nd - 1];
+  if (rows == 1) {  // one long row: split it across threads
+    parallel_for(inner, kGrain, [&](int64_t s, int64_t e) {
+      binary_row<Op>(a + s * ia, ia, b + s * ib, ib, out + s, e - s);
+    });
+    return;
+  }
+  parallel_for(rows, std::max<int64_t>(1, kGrain / inner), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      int64_t oa = 0, ob = 0, rem = r;  // row index -> offsets of a and b
+      for (size_t d = nd - 1; d-- > 0;) {
+        int64_t i = rem % shape[d];
+        rem /= shape[d];
+        oa += i * sa[d];
+        ob += i * sb[d];
+      }
+      binary_row<Op>(a + oa, ia, b + ob, ib, out + r * inner, inner);
+    }
+  });
+}
+
+}  // namespace
+
+template <class T>
+void unary(UnaryOp op, const T* x, T* y, int64_t n) {
+  switch (op) {
+#define GENLAB_CASE(name) case UnaryOp::name: return unary_loop<UnaryOp::name>(x, y, n);
+    GENLAB_CASE(neg) GENLAB_CASE(exp) GENLAB_CASE(log) GENLAB_CASE(sqrt) GENLAB_CASE(tanh) GENLAB_CASE(sigmoid)
+    GENLAB_CASE(relu) GENLAB_CASE(gelu) GENLAB_CASE(gelu_tanh) GENLAB_CASE(silu) GENLAB_CASE(softplus) GENLAB_CASE(abs)
+#undef GENLAB_CASE
+  }
+}
+
+template <class T>
+void unary_backward(UnaryOp op, const T* x, const T* y, const T* gy, T* gx, int64_t n) {
+  if (op == UnaryOp::relu) {  // the hot one in MLPs: a vectorisable select
+    parallel_for(n, kGrain, [&](int64_t b, int64_t e) {
+#pragma omp simd
+      for (int64_t i = b; i < e; ++i) gx[i] = x[i] > T(0) ? gy[i] : T(0);
+    });
+    return;
+  }
+  parallel_for(n, kGrain / 8, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) gx[i] = gy[i] * derivative(op, x ? x[i] : T(0), y ? y[i] : T(0));
+  });
+}
+
+template <class T>
+void binary(BinaryOp op, const T* a, const Strides& sa, const T* b, const Strides& sb, T* out, const Shape& shape) {
+  switch (op) {
+#define GENLAB_CASE(name) case BinaryOp::name: return binary_impl<BinaryOp::name>(a, sa, b, sb, out, shape);
+    GENLAB_CASE(add) GENLAB_CASE(sub) GENLAB_CASE(mul) GENLAB_CASE(div) GENLAB_CASE(pow) GENLAB_CASE(maximum)
+    GENLAB_CASE(minimum)
+#undef GENLAB_CASE
+  }
+}
+
+template <class T>
+void clamp(const T* x, T* y, int64_t n, T lo, T hi) {
+  parallel_for(n, kGrain, [&](int64_t b, int64_t e) {
+#pragma omp simd
+    for (int64_t i = b; i < e; ++i) y[i] = x[i] < lo ? lo : (x[i] > hi ? hi : x[i]);
+  });
+}
+template <class T>
+void clamp_backward(const T* x, const T* gy, T* gx, int64_t n, T lo, T hi) {
+  parallel_for(n, kGrain, [&](int64_t b, int64_t e) {
+#pragma omp simd
+    for (int64_t i = b; i < e; ++i) gx[i] = (x[i] >= lo && x[i] <= hi) ? gy[i] : T(0);
+  });
+}
+
+#define GENLAB_INSTANTIATE(T)                                                                              \
+  template void unary<T>(UnaryOp, const T*, T*, int64_t);                                                  \
+  template void unary_backward<T>(UnaryOp, const T*, const T*, const T*, T*, int64_t);                     \
+  template void binary<T>(BinaryOp, const T*, const Strides&, const T*, const Strides&, T*, const Shape&); \
+  template void clamp<T>(const T*, T*, int64_t, T, T);                                                     \
+  template void clamp_backward<T>(const T*, const T*, T*, int64_t, T, T);
+GENLAB_INSTANTIATE(float)
+GENLAB_INSTANTIATE(double)
+#undef GENLAB_INSTANTIATE
+
+}  // namespace cpu
+}  // namespace genlab

@@ -1,0 +1,269 @@
+// Reductions over the middle axis of [outer, r, inner] and row-wise softmax,
+// layer norm and RMS norm (forward and backward), accumulating in double for f32
+// sums of statistics so long rows stay accurate.
+#include <cmath>
+#include <limits>
+#include <vector>
+#include <xsimd/xsimd.hpp>
+
+#include "genlab/backend/cpu.hpp"
+#include "genlab/core/threads.hpp"
+
+namespace genlab::cpu {
+namespace {
+constexpr int64_t kGrain = 1 << 14;
+int64_t row_grain(int64_t cols) { return std::max<int64_t>(1, kGrain / std::max<int64_t>(cols, 1)); }
+
+template <class T>
+T vec_sum(const T* x, int64_t n) {
+  using B = xsimd::batch<T>;
+  constexpr int64_t W = int64_t(B::size);
+  B acc(T(0));
+  int64_t i = 0;
+  for (; i + W <= n; i += W) acc += B::load_unaligned(x + i);
+  T s = xsimd::hadd(acc);
+  for (; i < n; ++i) s += x[i];
+  return s;
+}
+template <class T>
+T vec_max(const T* x, int64_t n) {
+  using B = xsimd::batch<T>;
+  constexpr int64_t W = int64_t(B::size);
+  T m = -std::numeric_limits<T>::infinity();
+  int64_t i = 0;
+  if (n >= W) {
+    B acc = B::load_unaligned(x);
+    for (i = W; i + W <= n; i += W) acc = xsimd::max(acc, B::load_unaligned(x + i));
+    alignas(64) T buf[W];
+    acc.store_aligned(buf);
+    for (int64_t j = 0; j < W; ++j) m = std::max(m, buf[j]);
+  }
+  for (; i < n; ++i) m = std::max(m, x[i]);
+  return m;
+}
+}  // namespace
+
+template <class T>
+void sum(const T* x, T* out, int64_t outer, int64_t r, int64_t inner) {
+  if (inner == 1) {
+    parallel_for(outer, row_grain(r), [&](int64_t b, int64_t e) {
+      for (int64_t o = b; o < e; ++o) out[o] = vec_sum(x + o * r, r);
+    });
+    return;
+  }
+  parallel_for(outer * inner, kGrain / std::max<int64_t>(r, 1) + 1, [&](int64_t b, int64_t e) {
+    // chunk over (outer, inner) columns; accumulate the r rows of each block
+    for (int64_t oi = b; oi < e;) {
+      int64_t o = oi / inner, i0 = oi % inner, i1 = std::min(inner, i0 + (e - oi));
+      T* dst = out + o * inner;
+      for (int64_t i = i0; i < i1; ++i) dst[i] = T(0);
+      for (int64_t k = 0; k < r; ++k) {
+        const T* src = x + (o * r + k) * inner;
+#pragma omp simd
+        for (int64_t i = i0; i < i1; ++i) dst[i] += src[i];
+      }
+      oi += i1 - i0;
+    }
+  });
+}
+
+template <class T>
+void max(const T* x, T* out, int64_t* arg, int64_t outer, int64_t r, int64_t inner) {
+  parallel_for(outer * inner, row_grain(r), [&](int64_t b, int64_t e) {
+    for (int64_t oi = b; oi < e; ++oi) {
+      int64_t o = oi / inner, i = oi % inner;
+      const T* p = x + o * r * inner + i;
+      T best = p[0];
+      int64_t bi = 0;
+      for (int64_t k = 1; k < r; ++k) {
+        T v = p[k * inner];
+        if (v > best || (std::isnan(v) && !std::isnan(best))) { best = v; bi = k; }  // NaN wins, as in PyTorch
+      }
+      out[oi] = best;
+      if (arg) arg[oi] = bi;
+    }
+  });
+}
+
+template <class T>
+void softmax(const T* x, T* y, int64_t rows, int64_t cols, bool log) {
+  using B = xsimd::batch<T>;
+  constexpr int64_t W = int64_t(B::size);
+  parallel_for(rows, row_grain(cols), [&](int64_t b, int64_t e) {
+    for (int64_t r = b; r < e; ++r) {
+      const T* xr = x + r * cols;
+      T* yr = y + r * cols;
+      const T m = vec_max(xr, cols);
+      const B mb(m);
+      B acc(T(0));
+      int64_t i = 0;
+      for (; i + W <= cols; i += W) {
+        B v = xsimd::exp(B::load_unaligned(xr + i) - mb);
+        if (!log) v.store_unaligned(yr + i);
+        acc += v;
+      }
+      T s = xsimd::hadd(acc);
+      for (; i < cols; ++i) {
+        T v = std::exp(xr[i] - m);
+        if (!log) yr[i] = v;
+        s += v;
+      }
+      if (log) {
+        const T lse = m + std::log(s);
+#pragma omp simd
+        for (int64_t j = 0; j < cols; ++j) yr[j] = xr[j] - lse;
+      } else {
+        const T inv = T(1) / s;
+#pragma omp simd
+        for (int64_t j = 0; j < cols; ++j) yr[j] *= inv;
+      }
+    }
+  });
+}
+
+template <class T>
+void softmax_backward(const T* y, const T* gy, T* gx, int64_t rows, int64_t cols, bool log) {
+  parallel_for(rows, row_grain(cols), [&](int64_t b, int64_t e) {
+    for (int64_t r = b; r < e; ++r) {
+      const T* yr = y + r * cols;
+      const T* gr = gy + r * cols;
+      T* out = gx + r * cols;
+      if (log) {  // gx = gy - softmax * sum(gy)
+        const T s = vec_sum(gr, cols);
+        for (int64_t j = 0; j < cols; ++j) out[j] = gr[j] - std::exp(yr[j]) * s;
+      } else {    // gx = y * (gy - sum(gy * y))
+        T dot = 0;
+#pragma omp simd reduction(+ : dot)
+        for (int64_t j = 0; j < cols; ++j) dot += gr[j] * yr[j];
+#pragma omp simd
+        for (int64_t j = 0; j < cols; ++j) out[j] = yr[j] * (gr[j] - dot);
+      }
+    }
+  });
+}
+
+template <class T>
+void layer_norm(const T* x, const T* w, const T* b, T* y, T* mean, T* rstd, int64_t rows, int64_t cols, T eps) {
+  parallel_for(rows, row_grain(cols), [&](int64_t rb, int64_t re) {
+    for (int64_t r = rb; r < re; ++r) {
+      const T* xr = x + r * cols;
+      T* yr = y + r * cols;
+      const T mu = vec_sum(xr, cols) / T(cols);
+      T var = 0;
+#pragma omp simd reduction(+ : var)
+      for (int64_t j = 0; j < cols; ++j) var += (xr[j] - mu) * (xr[j] - mu);
+      const T rs = T(1) / std::sqrt(var / T(cols) + eps);
+      mean[r] = mu;
+      rstd[r] = rs;
+      if (w && b) {
+#pragma omp simd
+        for (int64_t j = 0; j < cols; ++j) yr[j] = (xr[j] - mu) * rs * w[j] + b[j];
+      } else if (w) {
+#pragma omp simd
+        for (int64_t j = 0; j < cols; ++j) yr[j] = (xr[j] - mu) * rs * w[j];
+      } else {
+#pragma omp simd
+        for (int64_t j = 0; j < cols; ++j) yr[j] = (xr[j] - mu) * rs;
+      }
+    }
+  });
+}
+
+template <class T>
+void layer_norm_backward(const T* x, const T* w, const T* mean, const T* rstd, const T* gy, T* gx, T* gw, T* gb,
+                         int64_t rows, int64_t cols) {
+  // gx = rstd * (g - mean(g) - xhat * mean(g * xhat)), g = gy * w
+  parallel_for(rows, row_grain(cols), [&](int64_t rb, int64_t re) {
+    std::vector<T> g(static_cast<size_t>(cols));
+    for (int64_t r = rb; r < re; ++r) {
+      const T* xr = x + r * cols;
+      const T* gr = gy + r * cols;
+      const T mu = mean[r], rs = rstd[r];
+      T sg = 0, sgx = 0;
+      for (int64_t j = 0; j < cols; ++j) {
+        T gj = w ? gr[j] * w[j] : gr[j];
+        g[size_t(j)] = gj;
+        sg += gj;
+        sgx += gj * (xr[j] - mu) * rs;
+      }
+      sg /= T(cols);
+      sgx /= T(cols);
+      T* out = gx + r * cols;
+      for (int64_t j = 0; j < cols; ++j) out[j] = rs * (g[size_t(j)] - sg - (xr[j] - mu) * rs * sgx);
+    }
+  });
+  if (gw || gb) {  // column sums over rows, split by columns across threads
+    parallel_for(cols, 64, [&](int64_t cb, int64_t ce) {
+      for (int64_t j = cb; j < ce; ++j) {
+        if (gw) gw[j] = 0;
+        if (gb) gb[j] = 0;
+      }
+      for (int64_t r = 0; r < rows; ++r) {
+        const T* xr = x + r * cols;
+        const T* gr = gy + r * cols;
+        const T mu = mean[r], rs = rstd[r];
+        if (gw)
+          for (int64_t j = cb; j < ce; ++j) gw[j] += gr[j] * (xr[j] - mu) * rs;
+        if (gb)
+          for (int64_t j = cb; j < ce; ++j) gb[j] += gr[j];
+      }
+    });
+  }
+}
+
+template <class T>
+void rms_norm(const T* x, const T* w, T* y, T* rstd, int64_t rows, int64_t cols, T eps) {
+  parallel_for(rows, row_grain(cols), [&](int64_t rb, int64_t re) {
+    for (int64_t r = rb; r < re; ++r) {
+      const T* xr = x + r * cols;
+      T* yr = y + r * cols;
+      T ss = 0;
+#pragma omp simd reduction(+ : ss)
+      for (int64_t j = 0; j < cols; ++j) ss += xr[j] * xr[j];
+      const T rs = T(1) / std::sqrt(ss / T(cols) + eps);
+      rstd[r] = rs;
+#pragma omp simd
+      for (int64_t j = 0; j < cols; ++j) yr[j] = xr[j] * rs * (w ? w[j] : T(1));
+    }
+  });
+}
+
+template <class T>
+void rms_norm_backward(const T* x, const T* w, const T* rstd, const T* gy, T* gx, T* gw, int64_t rows, int64_t cols) {
+  // y = x * rs * w; gx = rs * (g - x * rs^2 * mean(g * x)), g = gy * w
+  parallel_for(rows, row_grain(cols), [&](int64_t rb, int64_t re) {
+    for (int64_t r = rb; r < re; ++r) {
+      const T* xr = x + r * cols;
+      const T* gr = gy + r * cols;
+      const T rs = rstd[r];
+      T dot = 0;
+      for (int64_t j = 0; j < cols; ++j) dot += gr[j] * (w ? w[j] : T(1)) * xr[j];
+      dot /= T(cols);
+      T* out = gx + r * cols;
+      for (int64_t j = 0; j < cols; ++j) out[j] = rs * (gr[j] * (w ? w[j] : T(1)) - xr[j] * rs * rs * dot);
+    }
+  });
+  if (gw) {
+    parallel_for(cols, 64, [&](int64_t cb, int64_t ce) {
+      for (int64_t j = cb; j < ce; ++j) gw[j] = 0;
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t j = cb; j < ce; ++j) gw[j] += gy[r * cols + j] * x[r * cols + j] * rstd[r];
+    });
+  }
+}
+
+#define GENLAB_INSTANTIATE(T)                                                                                     \
+  template void sum<T>(const T*, T*, int64_t, int64_t, int64_t);                                                  \
+  template void max<T>(const T*, T*, int64_t*, int64_t, int64_t, int64_t);                                        \
+  template void softmax<T>(const T*, T*, int64_t, int64_t, bool);                                                 \
+  template void softmax_backward<T>(const T*, const T*, T*, int64_t, int64_t, bool);                              \
+  template void layer_norm<T>(const T*, const T*, const T*, T*, T*, T*, int64_t, int64_t, T);                     \
+  template void layer_norm_backward<T>(const T*, const T*, const T*, const T*, const T*, T*, T*, T*, int64_t,     \
+                                       int64_t);                                                                  \
+  template void rms_norm<T>(const T*, const T*, T*, T*, int64_t, int64_t, T);                                     \
+  template void rms_norm_backward<T>(const T*, const T*, const T*, const T*, T*, T*, int64_t, int64_t);
+GENLAB_INSTANTIATE(float)
+GENLAB_INSTANTIATE(double)
+#undef GENLAB_INSTANTIATE
+
+}  // namespace genlab::cpu

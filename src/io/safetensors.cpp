@@ -1,0 +1,194 @@
+#include "genlab/io/safetensors.hpp"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "genlab/ops/view.hpp"
+
+namespace genlab::io {
+namespace {
+struct DTypeName {
+  const char* name;
+  DType dtype;
+};
+constexpr DTypeName kNames[] = {{"F32", DType::f32}, {"F64", DType::f64}, {"F16", DType::f16}, {"BF16", DType::bf16},
+                                {"I32", DType::i32}, {"I64", DType::i64}, {"U8", DType::u8}};
+// Header sizes beyond this are refused before allocation (HF's reader uses 100 MB).
+constexpr uint64_t kMaxHeader = 100u << 20;
+}  // namespace
+
+const char* safetensors_dtype_name(DType t) {
+  for (auto& n : kNames)
+    if (n.dtype == t) return n.name;
+  return "?";
+}
+
+SafeTensors SafeTensors::open(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY);
+  GENLAB_CHECK(fd >= 0, "safetensors: cannot open '", path, "': ", std::strerror(errno));
+  struct stat st {};
+  if (fstat(fd, &st) != 0) { ::close(fd); GENLAB_FAIL("safetensors: cannot stat '", path, "'"); }
+  SafeTensors s;
+  s.size_ = uint64_t(st.st_size);
+  if (s.size_ == 0) { ::close(fd); GENLAB_FAIL("safetensors: '", path, "' is empty (need at least 8 bytes)"); }
+  void* p = mmap(nullptr, s.size_, PROT_READ, MAP_PRIVATE, fd, 0);
+  ::close(fd);
+  GENLAB_CHECK(p != MAP_FAILED, "safetensors: cannot mmap '", path, "'");
+  uint64_t sz = s.size_;
+  s.holder_ = std::shared_ptr<void>(p, [sz](void* q) { munmap(q, sz); });
+  s.base_ = static_cast<const uint8_t*>(p);
+  s.parse(path);
+  return s;
+}
+
+SafeTensors SafeTensors::from_buffer(std::vector<uint8_t> bytes) {
+  SafeTensors s;
+  auto buf = std::make_shared<std::vector<uint8_t>>(std::move(bytes));
+  s.size_ = buf->size();
+  s.base_ = buf->data();
+  s.holder_ = buf;
+  s.parse("<buffer>");
+  return s;
+}
+
+void SafeTensors::parse(const std::string& origin) {
+  GENLAB_CHECK(size_ >= 8, "safetensors: '", origin, "' has ", size_, " bytes, fewer than the 8-byte header length");
+  uint64_t n = 0;
+  for (int i = 7; i >= 0; --i) n = (n << 8) | base_[i];
+  GENLAB_CHECK(n <= kMaxHeader, "safetensors: '", origin, "' declares a ", n, "-byte header at offset 0 (limit ", kMaxHeader, ")");
+  GENLAB_CHECK(n <= size_ - 8, "safetensors: '", origin, "' declares a ", n, "-byte header but only ", size_ - 8,
+               " bytes follow offset 8");
+  header_len_ = n;
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(base_ + 8, base_ + 8 + n);
+  } catch (const nlohmann::json::exception& e) {
+    GENLAB_FAIL("safetensors: '", origin, "' header (offsets 8..", 8 + n, ") is not valid JSON: ", e.what());
+  }
+  GENLAB_CHECK(j.is_object(), "safetensors: '", origin, "' header is not a JSON object");
+  const uint64_t data_size = size_ - 8 - n;
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    if (it.key() == "__metadata__") {
+      GENLAB_CHECK(it->is_object(), "safetensors: '", origin, "' __metadata__ is not an object");
+      for (auto m = it->begin(); m != it->end(); ++m)
+        if (m->is_string()) metadata_[m.key()] = m->get<std::string>();
+      continue;
+    }
+    const auto& v = *it;
+    auto bad = [&](const std::string& why) { GENLAB_FAIL("safetensors: '", origin, "' tensor '", it.key(), "': ", why); };
+    if (!v.is_object() || !v.contains("dtype") || !v.contains("shape") || !v.contains("data_offsets")) bad("needs dtype, shape and data_offsets");
+    if (!v["dtype"].is_string() || !v["shape"].is_array() || !v["data_offsets"].is_array() || v["data_offsets"].size() != 2)
+      bad("malformed dtype, shape or data_offsets");
+    TensorInfo info;
+    info.name = it.key();
+    std::string dt = v["dtype"].get<std::string>();
+    bool found = false;
+    for (auto& nm : kNames)
+      if (dt == nm.name) { info.dtype = nm.dtype; found = true; }
+    if (!found) bad("unsupported dtype '" + dt + "'");
+    uint64_t count = 1;
+    for (const auto& d : v["shape"]) {
+      if (!d.is_number_unsigned()) bad("shape entries must be non-negative integers");
+      uint64_t x = d.get<uint64_t>();
+      if (x > (uint64_t(1) << 40) || (x && count > (uint64_t(1) << 50) / x)) bad("shape is too large");
+      count *= x;
+      info.shape.push_back(int64_t(x));
+    }
+    for (const auto& o : v["data_offsets"])
+      if (!o.is_number_unsigned()) bad("data_offsets must be non-negative integers");
+    info.begin = v["data_offsets"][0].get<uint64_t>();
+    info.end = v["data_offsets"][1].get<uint64_t>();
+    if (info.begin > info.end || info.end > data_size) {
+      std::ostringstream os;
+      os << "data_offsets [" << info.begin << ", " << info.end << ") fall outside the " << data_size
+         << "-byte data section (file offsets " << 8 + n << ".." << size_ << ")";
+      bad(os.str());
+    }
+    if (info.end - info.begin != count * dtype_size(info.dtype)) {
+      std::ostringstream os;
+      os << "data_offsets span " << info.end - info.begin << " bytes but shape " << shape_str(info.shape) << " of "
+         << dt << " needs " << count * dtype_size(info.dtype);
+      bad(os.str());
+    }
+    infos_.push_back(info);
+  }
+}
+
+bool SafeTensors::contains(const std::string& name) const {
+  for (auto& i : infos_)
+    if (i.name == name) return true;
+  return false;
+}
+
+Tensor SafeTensors::get(const std::string& name) const {
+  for (auto& info : infos_) {
+    if (info.name != name) continue;
+    const uint8_t* p = base_ + 8 + header_len_ + info.begin;
+    if (reinterpret_cast<uintptr_t>(p) % dtype_size(info.dtype) == 0) {
+      auto holder = holder_;
+      // const_cast: the mapping is read-only (MAP_PRIVATE); writes would fault, as in torch.frombuffer
+      return Tensor::from_blob(const_cast<uint8_t*>(p), info.shape, info.dtype, [holder] {});
+    }
+    Tensor t = Tensor::empty(info.shape, info.dtype);
+    std::memcpy(t.raw_data(), p, info.end - info.begin);
+    return t;
+  }
+  GENLAB_FAIL("safetensors: no tensor named '", name, "' (", infos_.size(), " tensors present)");
+}
+
+std::map<std::string, Tensor> SafeTensors::all() const {
+  std::map<std::string, Tensor> out;
+  for (auto& i : infos_) out[i.name] = get(i.name);
+  return out;
+}
+
+void write_file_atomic(const std::string& path, const std::string& bytes) {
+  std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  GENLAB_CHECK(fd >= 0, "cannot write '", tmp, "': ", std::strerror(errno));
+  size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t w = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (w <= 0) { ::close(fd); ::unlink(tmp.c_str()); GENLAB_FAIL("write to '", tmp, "' failed: ", std::strerror(errno)); }
+    done += size_t(w);
+  }
+  ::fsync(fd);
+  ::close(fd);
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    ::unlink(tmp.c_str());
+    GENLAB_FAIL("cannot rename '", tmp, "' to '", path, "': ", std::strerror(errno));
+  }
+}
+
+void save_safetensors(const std::string& path, const std::map<std::string, Tensor>& tensors,
+                      const std::map<std::string, std::string>& metadata) {
+  nlohmann::json header = nlohmann::json::object();
+  if (!metadata.empty()) header["__metadata__"] = metadata;
+  std::vector<Tensor> host;
+  uint64_t off = 0;
+  for (auto& [name, t] : tensors) {
+    Tensor h = ops::copy_as(t.detach(), t.dtype(), Device::cpu());
+    header[name] = {{"dtype", safetensors_dtype_name(t.dtype())}, {"shape", t.shape()}, {"data_offsets", {off, off + h.nbytes()}}};
+    off += h.nbytes();
+    host.push_back(h);
+  }
+  std::string js = header.dump();
+  while ((js.size() + 8) % 8) js += ' ';  // keep the data 8-byte aligned
+  std::string out(8, '\0');
+  uint64_t n = js.size();
+  for (int i = 0; i < 8; ++i) out[size_t(i)] = char((n >> (8 * i)) & 0xff);
+  out += js;
+  out.reserve(out.size() + off);
+  for (auto& h : host) out.append(static_cast<const char*>(h.raw_data()), h.nbytes());
+  write_file_atomic(path, out);
+}
+
+}  // namespace genlab::io

@@ -1,0 +1,173 @@
+#include "genlab/optim/optim.hpp"
+
+#include <cmath>
+
+#include "genlab/io/checkpoint.hpp"
+#include "genlab/io/safetensors.hpp"
+#include "genlab/ops/ops.hpp"
+
+namespace genlab::optim {
+
+Optimizer::Optimizer(std::vector<Tensor> params, double lr) : params_(std::move(params)), lr_(lr), state_(params_.size()) {
+  for (size_t i = 0; i < params_.size(); ++i) {
+    GENLAB_CHECK(params_[i].requires_grad(), "optimizer: parameter ", i, " of shape ", shape_str(params_[i].shape()),
+                 " does not require grad");
+    GENLAB_CHECK(params_[i].is_contiguous() && params_[i].device().is_cpu(), "optimizer: parameter ", i,
+                 " must be a contiguous CPU tensor");
+  }
+}
+
+void Optimizer::zero_grad() {
+  for (auto& p : params_) p.set_grad(Tensor());
+}
+
+Tensor& Optimizer::slot(size_t i, const std::string& name) {
+  Tensor& t = state_[i][name];
+  if (!t.defined()) t = Tensor::zeros(params_[i].shape(), params_[i].dtype());
+  return t;
+}
+
+std::map<std::string, Tensor> Optimizer::state_dict() const {
+  std::map<std::string, Tensor> out;
+  for (size_t i = 0; i < state_.size(); ++i)
+    for (auto& [n, t] : state_[i]) out[std::to_string(i) + "." + n] = t;
+  out["step"] = Tensor::from_vector(std::vector<int64_t>{step_}, {1});
+  return out;
+}
+
+void Optimizer::load_state_dict(const std::map<std::string, Tensor>& state) {
+  for (auto& [key, t] : state) {
+    if (key == "step") { step_ = t.item<int64_t>(); continue; }
+    size_t dot = key.find('.');
+    GENLAB_CHECK(dot != std::string::npos, "optimizer state: malformed key '", key, "'");
+    size_t i = std::stoul(key.substr(0, dot));
+    GENLAB_CHECK(i < params_.size(), "optimizer state: key '", key, "' names parameter ", i, " but there are ",
+                 params_.size());
+    Tensor& dst = slot(i, key.substr(dot + 1));
+    GENLAB_CHECK(dst.shape() == t.shape(), "optimizer state: '", key, "' has shape ", shape_str(t.shape()), ", expected ",
+                 shape_str(dst.shape()));
+    dst.copy_(t);
+  }
+}
+
+SGD::SGD(std::vector<Tensor> params, SGDOptions o) : Optimizer(std::move(params), o.lr), options(o) {
+  GENLAB_CHECK(!o.nesterov || (o.momentum > 0 && o.dampening == 0), "SGD: Nesterov needs momentum > 0 and dampening 0");
+}
+
+void SGD::step() {
+  ++step_;
+  for (size_t i = 0; i < params_.size(); ++i) {
+    Tensor g = params_[i].grad();
+    if (!g.defined()) continue;
+    Tensor gd = ops::detail::dense(g);
+    Tensor* buf = options.momentum != 0 ? &slot(i, "momentum_buffer") : nullptr;
+    const bool first = step_ == 1;
+    dispatch_float(params_[i].dtype(), "SGD", [&]<class T>() {
+      T* p = params_[i].data<T>();
+      const T* gr = gd.data<T>();
+      T* b = buf ? buf->data<T>() : nullptr;
+      const T lr = T(lr_), wd = T(options.weight_decay), mom = T(options.momentum), damp = T(options.dampening);
+      const int64_t n = params_[i].numel();
+#pragma omp parallel for simd if (n > 65536)
+      for (int64_t k = 0; k < n; ++k) {
+        T d = gr[k] + wd * p[k];
+        if (b) {
+          b[k] = first ? d : mom * b[k] + (T(1) - damp) * d;
+          d = options.nesterov ? d + mom * b[k] : b[k];
+        }
+        p[k] -= lr * d;
+      }
+    });
+  }
+}
+
+Adam::Adam(std::vector<Tensor> params, AdamOptions o, bool decoupled)
+    : Optimizer(std::move(params), o.lr), options(o), decoupled(decoupled) {}
+
+void Adam::step() {
+  ++step_;
+  const double bc1 = 1 - std::pow(options.beta1, double(step_)), bc2 = 1 - std::pow(options.beta2, double(step_));
+  for (size_t i = 0; i < params_.size(); ++i) {
+    Tensor g = params_[i].grad();
+    if (!g.defined()) continue;
+    Tensor gd = ops::detail::dense(g);
+    Tensor& m = slot(i, "exp_avg");
+    Tensor& v = slot(i, "exp_avg_sq");
+    dispatch_float(params_[i].dtype(), "Adam", [&]<class T>() {
+      T* p = params_[i].data<T>();
+      const T* gr = gd.data<T>();
+      T* pm = m.data<T>();
+      T* pv = v.data<T>();
+      const T lr = T(lr_), b1 = T(options.beta1), b2 = T(options.beta2), eps = T(options.eps);
+      const T wd = T(options.weight_decay), step_size = T(lr_ / bc1), rbc2 = T(1 / std::sqrt(bc2));
+      const bool dec = decoupled;
+      const int64_t n = params_[i].numel();
+#pragma omp parallel for simd if (n > 65536)
+      for (int64_t k = 0; k < n; ++k) {
+        T gk = gr[k];
+        if (dec) p[k] -= lr * wd * p[k];
+        else gk += wd * p[k];
+        pm[k] = b1 * pm[k] + (T(1) - b1) * gk;
+        pv[k] = b2 * pv[k] + (T(1) - b2) * gk * gk;
+        p[k] -= step_size * pm[k] / (std::sqrt(pv[k]) * rbc2 + eps);
+      }
+    });
+  }
+}
+
+double clip_grad_norm_(const std::vector<Tensor>& params, double max_norm) {
+  autograd::NoGradGuard ng;
+  double total = 0;
+  for (auto& p : params) {
+    Tensor g = p.grad();
+    if (!g.defined()) continue;
+    for (double x : g.to_vector<double>()) total += x * x;
+  }
+  total = std::sqrt(total);
+  const double scale = max_norm / (total + 1e-6);
+  if (scale < 1) {
+    for (auto& p : params) {
+      Tensor g = p.grad();
+      if (g.defined()) g.copy_(ops::mul(g, scale));
+    }
+  }
+  return total;
+}
+
+double warmup_cosine_lr(int64_t step, int64_t warmup, int64_t total, double base_lr, double min_lr) {
+  if (warmup > 0 && step < warmup) return base_lr * double(step + 1) / double(warmup);
+  if (step >= total) return min_lr;
+  double progress = double(step - warmup) / double(std::max<int64_t>(1, total - warmup));
+  return min_lr + 0.5 * (base_lr - min_lr) * (1 + std::cos(M_PI * progress));
+}
+
+}  // namespace genlab::optim
+
+namespace genlab::io {
+
+void save_checkpoint(const std::string& path, const nn::Module& model, const optim::Optimizer* opt,
+                     const std::map<std::string, std::string>& metadata) {
+  std::map<std::string, Tensor> all;
+  for (auto& [n, t] : model.state_dict()) all["model." + n] = t;
+  if (opt)
+    for (auto& [n, t] : opt->state_dict()) all["optim." + n] = t;
+  save_safetensors(path, all, metadata);
+}
+
+std::map<std::string, std::string> load_checkpoint(const std::string& path, nn::Module& model, optim::Optimizer* opt) {
+  SafeTensors f = SafeTensors::open(path);
+  std::map<std::string, Tensor> m, o;
+  for (auto& [n, t] : f.all()) {
+    if (n.rfind("model.", 0) == 0) m[n.substr(6)] = t;
+    else if (n.rfind("optim.", 0) == 0) o[n.substr(6)] = t;
+  }
+  GENLAB_CHECK(!m.empty(), "load_checkpoint: '", path, "' holds no 'model.*' tensors");
+  model.load_state_dict(m);
+  if (opt) {
+    GENLAB_CHECK(!o.empty(), "load_checkpoint: '", path, "' holds no optimizer state ('optim.*')");
+    opt->load_state_dict(o);
+  }
+  return f.metadata();
+}
+
+}  // namespace genlab::io
