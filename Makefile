@@ -1,0 +1,49 @@
+# genlab front door. On a fresh Debian machine as root:
+#   make tour   build, run the quick tour of tutorials, write reports/tour.md
+#   make test   build, run every test
+#   make bench  benchmarks against peers measured in the same run -> reports/
+BUILD ?= build
+JOBS ?= 2
+CMAKE_FLAGS ?=
+PY := /usr/bin/python3
+
+.PHONY: all deps configure build test tour bench sanitize fuzz docs clean
+
+all: build
+
+deps:
+	bash scripts/deps.sh
+
+configure: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
+
+build: configure
+	cmake --build $(BUILD) -j$(JOBS)
+
+# Regenerates the PyTorch parity fixtures when python3-torch is importable and
+# checks against those; otherwise against the committed ones.
+test: build
+	@if $(PY) -c "import torch" 2>/dev/null; then \
+	  $(PY) tests/parity/make_fixtures.py $(BUILD)/parity_fixtures.safetensors; \
+	  export GENLAB_PARITY_FIXTURES=$(BUILD)/parity_fixtures.safetensors; \
+	else echo "python3-torch missing: checking the committed parity fixtures"; fi; \
+	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) --timeout 900
+
+tour: build
+	bash scripts/tour.sh $(BUILD)
+
+bench: build
+	bash scripts/bench.sh $(BUILD)
+
+# ASan + UBSan build of the test suite, and bounded libFuzzer runs of the file parsers.
+sanitize: deps
+	bash scripts/sanitize.sh
+
+fuzz: deps
+	bash scripts/fuzz.sh
+
+docs: build
+	bash scripts/gen_ops_doc.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD) build-asan build-fuzz

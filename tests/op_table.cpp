@@ -1,0 +1,107 @@
+#include "op_table.hpp"
+
+namespace genlab::testing {
+namespace {
+using V = const std::vector<Tensor>&;
+InputSpec N(Shape s) { return {InputSpec::normal, std::move(s)}; }
+InputSpec P(Shape s) { return {InputSpec::positive, std::move(s)}; }
+InputSpec U(Shape s) { return {InputSpec::uniform, std::move(s)}; }
+InputSpec I(int64_t high, Shape s) { return {InputSpec::index, std::move(s), high}; }
+Tensor zero_like(const Tensor& x) { return Tensor::zeros({}, x.dtype()); }
+Tensor with_ignored(const Tensor& t, int64_t pos) {
+  auto v = t.to_vector<int64_t>();
+  v[size_t(pos)] = -100;
+  return Tensor::from_vector(v, t.shape());
+}
+}  // namespace
+
+const std::vector<OpCase>& op_table() {
+  using namespace ops;
+  static const std::vector<OpCase> table = {
+      {"add_bcast", "elementwise", {N({4, 5}), N({5})}, {1, 1}, [](V x) { return x[0] + x[1]; }},
+      {"sub_bcast", "elementwise", {N({3, 1, 4}), N({2, 4})}, {1, 1}, [](V x) { return x[0] - x[1]; }},
+      {"mul_bcast", "elementwise", {N({4, 5}), N({4, 1})}, {1, 1}, [](V x) { return x[0] * x[1]; }},
+      {"div", "elementwise", {N({4, 5}), P({4, 5})}, {1, 1}, [](V x) { return x[0] / x[1]; }, true},
+      {"pow_tensor", "elementwise", {P({3, 4}), N({3, 4})}, {1, 1}, [](V x) { return pow(x[0], x[1]); }, true},
+      {"pow_scalar", "elementwise", {P({3, 4})}, {1}, [](V x) { return pow(x[0], 2.5); }, true},
+      {"scalar_ops", "elementwise", {N({3, 4})}, {1}, [](V x) { return (x[0] * -0.7 + 1.5) / 2.0 - 0.25; }, true},
+      {"neg", "unary", {N({3, 7})}, {1}, [](V x) { return neg(x[0]); }, true},
+      {"exp", "unary", {N({3, 7})}, {1}, [](V x) { return exp(x[0]); }, true},
+      {"log", "unary", {P({3, 7})}, {1}, [](V x) { return log(x[0]); }, true},
+      {"sqrt", "unary", {P({3, 7})}, {1}, [](V x) { return sqrt(x[0]); }, true},
+      {"tanh", "unary", {N({3, 7})}, {1}, [](V x) { return tanh(x[0]); }, true},
+      {"sigmoid", "unary", {N({3, 7})}, {1}, [](V x) { return sigmoid(x[0]); }, true},
+      {"relu", "unary", {N({3, 7})}, {1}, [](V x) { return relu(x[0]); }, true},
+      {"gelu", "unary", {N({3, 7})}, {1}, [](V x) { return gelu(x[0]); }, true},
+      {"gelu_tanh", "unary", {N({3, 7})}, {1}, [](V x) { return gelu(x[0], "tanh"); }, true},
+      {"silu", "unary", {N({3, 7})}, {1}, [](V x) { return silu(x[0]); }, true},
+      {"softplus", "unary", {N({3, 7})}, {1}, [](V x) { return softplus(x[0]); }, true},
+      {"abs", "unary", {N({3, 7})}, {1}, [](V x) { return abs(x[0]); }, true},
+      {"clamp", "unary", {N({4, 6})}, {1}, [](V x) { return clamp(x[0], -0.5, 0.7); }},
+      {"where", "elementwise", {N({4, 5}), N({4, 5})}, {1, 1},
+       [](V x) { return where(compare(x[0], zero_like(x[0]), CompareOp::gt), x[0], x[1]); }},
+      {"sum_all", "reduce", {N({3, 4, 5})}, {1}, [](V x) { return sum(x[0]); }, true},
+      {"sum_dim_keepdim", "reduce", {N({3, 4, 5})}, {1}, [](V x) { return sum(x[0], {1}, true); }},
+      {"sum_dims_02", "reduce", {N({3, 4, 5})}, {1}, [](V x) { return sum(x[0], {0, 2}); }},
+      {"mean_last", "reduce", {N({3, 4, 5})}, {1}, [](V x) { return mean(x[0], {-1}); }, true},
+      {"var_dim", "reduce", {N({4, 6})}, {1}, [](V x) { return var(x[0], {1}); }},
+      {"max_dim", "reduce", {N({4, 6})}, {1}, [](V x) { return max(x[0], 1).first; }},
+      {"argmax", "reduce", {N({4, 6})}, {0}, [](V x) { return argmax(x[0], 1).to(x[0].dtype()); }},
+      {"matmul_2d", "linalg", {N({3, 4}), N({4, 5})}, {1, 1}, [](V x) { return matmul(x[0], x[1]); }, true},
+      {"matmul_batched", "linalg", {N({2, 3, 4}), N({2, 4, 5})}, {1, 1}, [](V x) { return matmul(x[0], x[1]); }},
+      {"matmul_broadcast", "linalg", {N({2, 3, 4}), N({4, 5})}, {1, 1}, [](V x) { return matmul(x[0], x[1]); }},
+      {"matmul_vec", "linalg", {N({3, 4}), N({4})}, {1, 1}, [](V x) { return matmul(x[0], x[1]); }},
+      {"bmm", "linalg", {N({2, 3, 4}), N({2, 4, 2})}, {1, 1}, [](V x) { return bmm(x[0], x[1]); }},
+      {"linear", "linalg", {N({3, 4}), N({5, 4}), N({5})}, {1, 1, 1}, [](V x) { return linear(x[0], x[1], x[2]); }},
+      {"softmax", "nn", {N({3, 7})}, {1}, [](V x) { return softmax(x[0], -1); }},
+      {"softmax_dim0", "nn", {N({3, 7})}, {1}, [](V x) { return softmax(x[0], 0); }},
+      {"log_softmax", "nn", {N({3, 7})}, {1}, [](V x) { return log_softmax(x[0], -1); }},
+      {"layer_norm", "nn", {N({3, 8}), N({8}), N({8})}, {1, 1, 1}, [](V x) { return layer_norm(x[0], {8}, x[1], x[2]); }},
+      {"rms_norm", "nn", {N({3, 8}), N({8})}, {1, 1}, [](V x) { return rms_norm(x[0], {8}, x[1]); }},
+      {"embedding", "nn", {N({10, 4}), I(10, {2, 3})}, {1, 0}, [](V x) { return embedding(x[0], x[1]); }},
+      {"cat", "index", {N({2, 3}), N({4, 3})}, {1, 1}, [](V x) { return cat({x[0], x[1]}, 0); }},
+      {"stack", "index", {N({2, 3}), N({2, 3})}, {1, 1}, [](V x) { return stack({x[0], x[1]}, 1); }},
+      {"split", "index", {N({5, 3})}, {1}, [](V x) { return split(x[0], 2, 0)[1]; }},
+      {"gather", "index", {N({3, 5}), I(5, {3, 2})}, {1, 0}, [](V x) { return gather(x[0], 1, x[1]); }},
+      {"index_select", "index", {N({5, 3}), I(5, {4})}, {1, 0}, [](V x) { return index_select(x[0], 0, x[1]); }},
+      {"permute", "view", {N({2, 3, 4})}, {1}, [](V x) { return contiguous(permute(x[0], {2, 0, 1})) * 2.0; }},
+      {"slice_step", "view", {N({6, 4})}, {1}, [](V x) { return slice(x[0], 0, 1, 6, 2) * 3.0; }},
+      {"expand", "view", {N({3, 1})}, {1},
+       [](V x) { return expand(x[0], {3, 4}) * Tensor::arange(4, x[0].dtype()); }},
+      {"reshape", "view", {N({2, 6})}, {1}, [](V x) { return reshape(transpose(x[0], 0, 1), {3, 4}) * 2.0; }},
+      {"cross_entropy", "loss", {N({5, 4}), I(4, {5})}, {1, 0}, [](V x) { return cross_entropy(x[0], x[1]); }},
+      {"cross_entropy_smooth_ignore", "loss", {N({6, 5}), I(5, {6})}, {1, 0},
+       [](V x) { return cross_entropy(x[0], with_ignored(x[1], 2), -100, 0.1); }},
+      {"nll_loss", "loss", {N({5, 4}), I(4, {5})}, {1, 0}, [](V x) { return nll_loss(x[0], x[1]); }},
+      {"mse_loss", "loss", {N({4, 5}), N({4, 5})}, {1, 1}, [](V x) { return mse_loss(x[0], x[1]); }},
+      {"l1_loss", "loss", {N({4, 5}), N({4, 5})}, {1, 1}, [](V x) { return l1_loss(x[0], x[1]); }},
+      {"bce_with_logits", "loss", {N({4, 5}), U({4, 5})}, {1, 1},
+       [](V x) { return binary_cross_entropy_with_logits(x[0], x[1]); }},
+      {"kl_div", "loss", {N({4, 5}), N({4, 5})}, {1, 0},
+       [](V x) { return kl_div(log_softmax(x[0], 1), softmax(x[1], 1), Reduction::batchmean); }},
+  };
+  return table;
+}
+
+std::vector<Tensor> make_inputs(const OpCase& c, DType dtype, uint64_t seed) {
+  manual_seed(seed);
+  std::vector<Tensor> out;
+  autograd::NoGradGuard ng;
+  for (const auto& s : c.inputs) {
+    switch (s.kind) {
+      case InputSpec::normal: out.push_back(Tensor::randn(s.shape, dtype)); break;
+      case InputSpec::positive: out.push_back(ops::abs(Tensor::randn(s.shape, dtype)) + 0.5); break;
+      case InputSpec::uniform: out.push_back(Tensor::rand(s.shape, dtype)); break;
+      case InputSpec::index: {
+        auto u = Tensor::rand(s.shape, DType::f64).to_vector<double>();
+        std::vector<int64_t> v;
+        for (double x : u) v.push_back(std::min<int64_t>(s.high - 1, int64_t(x * double(s.high))));
+        out.push_back(Tensor::from_vector(v, s.shape));
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace genlab::testing

@@ -1,0 +1,145 @@
+#!/usr/bin/python3
+"""PyTorch reference values for genlab's op table (tests/op_table.cpp).
+
+For each case: inputs drawn here (float64), the output, and the gradient of
+sum(out * r) for every differentiable input, with r[i] = 0.5 + 0.37*((i*7919)%11)/11
+(the same weights genlab's gradcheck uses). Written as safetensors by a minimal
+writer below, so genlab's reader is also checked against an independent writer.
+
+Run with Debian's python3-torch:  /usr/bin/python3 tests/parity/make_fixtures.py OUT
+"""
+import json
+import struct
+import sys
+
+import torch
+import torch.nn.functional as F
+
+torch.manual_seed(1234)
+
+
+def normal(*s): return ("normal", s)
+def positive(*s): return ("positive", s)
+def uniform(*s): return ("uniform", s)
+def index(n, *s): return ("index", s, n)
+
+
+def gen(spec):
+    kind, shape = spec[0], spec[1]
+    if kind == "normal": return torch.randn(*shape, dtype=torch.float64)
+    if kind == "positive": return torch.randn(*shape, dtype=torch.float64).abs() + 0.5
+    if kind == "uniform": return torch.rand(*shape, dtype=torch.float64)
+    return torch.randint(0, spec[2], shape, dtype=torch.int64)
+
+
+def with_ignored(t, pos, value=-100):
+    t = t.clone()
+    t[pos] = value
+    return t
+
+
+# name -> (input specs, differentiable flags, function). Keep in sync with tests/op_table.cpp.
+CASES = {
+    "add_bcast": ([normal(4, 5), normal(5)], [1, 1], lambda a, b: a + b),
+    "sub_bcast": ([normal(3, 1, 4), normal(2, 4)], [1, 1], lambda a, b: a - b),
+    "mul_bcast": ([normal(4, 5), normal(4, 1)], [1, 1], lambda a, b: a * b),
+    "div": ([normal(4, 5), positive(4, 5)], [1, 1], lambda a, b: a / b),
+    "pow_tensor": ([positive(3, 4), normal(3, 4)], [1, 1], lambda a, b: torch.pow(a, b)),
+    "pow_scalar": ([positive(3, 4)], [1], lambda a: a ** 2.5),
+    "scalar_ops": ([normal(3, 4)], [1], lambda a: (a * -0.7 + 1.5) / 2.0 - 0.25),
+    "neg": ([normal(3, 7)], [1], lambda a: -a),
+    "exp": ([normal(3, 7)], [1], torch.exp),
+    "log": ([positive(3, 7)], [1], torch.log),
+    "sqrt": ([positive(3, 7)], [1], torch.sqrt),
+    "tanh": ([normal(3, 7)], [1], torch.tanh),
+    "sigmoid": ([normal(3, 7)], [1], torch.sigmoid),
+    "relu": ([normal(3, 7)], [1], torch.relu),
+    "gelu": ([normal(3, 7)], [1], F.gelu),
+    "gelu_tanh": ([normal(3, 7)], [1], lambda a: F.gelu(a, approximate="tanh")),
+    "silu": ([normal(3, 7)], [1], F.silu),
+    "softplus": ([normal(3, 7)], [1], F.softplus),
+    "abs": ([normal(3, 7)], [1], torch.abs),
+    "clamp": ([normal(4, 6)], [1], lambda a: torch.clamp(a, -0.5, 0.7)),
+    "where": ([normal(4, 5), normal(4, 5)], [1, 1], lambda a, b: torch.where(a > 0, a, b)),
+    "sum_all": ([normal(3, 4, 5)], [1], lambda a: a.sum()),
+    "sum_dim_keepdim": ([normal(3, 4, 5)], [1], lambda a: a.sum(1, keepdim=True)),
+    "sum_dims_02": ([normal(3, 4, 5)], [1], lambda a: a.sum((0, 2))),
+    "mean_last": ([normal(3, 4, 5)], [1], lambda a: a.mean(-1)),
+    "var_dim": ([normal(4, 6)], [1], lambda a: a.var(1)),
+    "max_dim": ([normal(4, 6)], [1], lambda a: a.max(1).values),
+    "argmax": ([normal(4, 6)], [0], lambda a: a.argmax(1).double()),
+    "matmul_2d": ([normal(3, 4), normal(4, 5)], [1, 1], torch.matmul),
+    "matmul_batched": ([normal(2, 3, 4), normal(2, 4, 5)], [1, 1], torch.matmul),
+    "matmul_broadcast": ([normal(2, 3, 4), normal(4, 5)], [1, 1], torch.matmul),
+    "matmul_vec": ([normal(3, 4), normal(4)], [1, 1], torch.matmul),
+    "bmm": ([normal(2, 3, 4), normal(2, 4, 2)], [1, 1], torch.bmm),
+    "linear": ([normal(3, 4), normal(5, 4), normal(5)], [1, 1, 1], F.linear),
+    "softmax": ([normal(3, 7)], [1], lambda a: F.softmax(a, -1)),
+    "softmax_dim0": ([normal(3, 7)], [1], lambda a: F.softmax(a, 0)),
+    "log_softmax": ([normal(3, 7)], [1], lambda a: F.log_softmax(a, -1)),
+    "layer_norm": ([normal(3, 8), normal(8), normal(8)], [1, 1, 1], lambda x, w, b: F.layer_norm(x, (8,), w, b)),
+    "rms_norm": ([normal(3, 8), normal(8)], [1, 1],
+                 lambda x, w: x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + 1e-6) * w),
+    "embedding": ([normal(10, 4), index(10, 2, 3)], [1, 0], lambda w, i: F.embedding(i, w)),
+    "cat": ([normal(2, 3), normal(4, 3)], [1, 1], lambda a, b: torch.cat([a, b], 0)),
+    "stack": ([normal(2, 3), normal(2, 3)], [1, 1], lambda a, b: torch.stack([a, b], 1)),
+    "split": ([normal(5, 3)], [1], lambda a: torch.split(a, 2, 0)[1]),
+    "gather": ([normal(3, 5), index(5, 3, 2)], [1, 0], lambda a, i: torch.gather(a, 1, i)),
+    "index_select": ([normal(5, 3), index(5, 4)], [1, 0], lambda a, i: torch.index_select(a, 0, i)),
+    "permute": ([normal(2, 3, 4)], [1], lambda a: a.permute(2, 0, 1).contiguous() * 2),
+    "slice_step": ([normal(6, 4)], [1], lambda a: a[1:6:2] * 3),
+    "expand": ([normal(3, 1)], [1], lambda a: a.expand(3, 4) * torch.arange(4, dtype=torch.float64)),
+    "reshape": ([normal(2, 6)], [1], lambda a: a.t().reshape(3, 4) * 2),
+    "cross_entropy": ([normal(5, 4), index(4, 5)], [1, 0], F.cross_entropy),
+    "cross_entropy_smooth_ignore": ([normal(6, 5), index(5, 6)], [1, 0],
+                                    lambda x, t: F.cross_entropy(x, with_ignored(t, 2), label_smoothing=0.1)),
+    "nll_loss": ([normal(5, 4), index(4, 5)], [1, 0], F.nll_loss),
+    "mse_loss": ([normal(4, 5), normal(4, 5)], [1, 1], F.mse_loss),
+    "l1_loss": ([normal(4, 5), normal(4, 5)], [1, 1], F.l1_loss),
+    "bce_with_logits": ([normal(4, 5), uniform(4, 5)], [1, 1], F.binary_cross_entropy_with_logits),
+    "kl_div": ([normal(4, 5), normal(4, 5)], [1, 0],
+               lambda a, b: F.kl_div(F.log_softmax(a, 1), F.softmax(b, 1), reduction="batchmean")),
+}
+
+
+def weights(n):
+    return torch.tensor([0.5 + 0.37 * ((i * 7919) % 11) / 11.0 for i in range(n)], dtype=torch.float64)
+
+
+def save_safetensors(path, tensors):
+    header, blobs, off = {}, [], 0
+    for name in sorted(tensors):
+        t = tensors[name].detach().contiguous()
+        dt = {torch.float64: "F64", torch.int64: "I64"}[t.dtype]
+        data = t.numpy().tobytes()
+        header[name] = {"dtype": dt, "shape": list(t.shape), "data_offsets": [off, off + len(data)]}
+        blobs.append(data)
+        off += len(data)
+    header["__metadata__"] = {"producer": "torch " + torch.__version__}
+    js = json.dumps(header).encode()
+    js += b" " * ((8 - (len(js) + 8) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(js)) + js + b"".join(blobs))
+
+
+def main(out):
+    tensors = {}
+    for name, (specs, diff, fn) in CASES.items():
+        ins = [gen(s) for s in specs]
+        for i, (x, d) in enumerate(zip(ins, diff)):
+            tensors[f"{name}.in{i}"] = x
+            if d:
+                x.requires_grad_(True)
+        y = fn(*ins)
+        tensors[f"{name}.out"] = y.detach().double()
+        if y.requires_grad:
+            (y * weights(y.numel()).reshape(y.shape)).sum().backward()
+            for i, (x, d) in enumerate(zip(ins, diff)):
+                if d:
+                    tensors[f"{name}.grad{i}"] = x.grad
+    save_safetensors(out, tensors)
+    print(f"wrote {len(CASES)} cases ({len(tensors)} tensors) to {out}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "tests/parity/fixtures.safetensors")

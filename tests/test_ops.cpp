@@ -1,0 +1,95 @@
+// Every op in the table: gradcheck in float64, float32 vs float64 agreement,
+// and parity with PyTorch (values and gradients from tests/parity/make_fixtures.py).
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <set>
+
+#include "op_table.hpp"
+
+using namespace genlab;
+using genlab::testing::OpCase;
+
+namespace {
+
+std::string fixture_path() {
+  if (const char* p = std::getenv("GENLAB_PARITY_FIXTURES")) return p;
+  return GENLAB_TEST_DIR "/parity/fixtures.safetensors";
+}
+const io::SafeTensors& fixtures() {
+  static io::SafeTensors f = io::SafeTensors::open(fixture_path());
+  return f;
+}
+
+// max |a - b| / (atol + rtol |b|) <= 1, reported with the worst element.
+::testing::AssertionResult all_close(const Tensor& a, const Tensor& b, double atol, double rtol) {
+  if (a.shape() != b.shape())
+    return ::testing::AssertionFailure() << "shape " << shape_str(a.shape()) << " vs " << shape_str(b.shape());
+  auto va = a.to_vector<double>(), vb = b.to_vector<double>();
+  for (size_t i = 0; i < va.size(); ++i) {
+    if (!(std::abs(va[i] - vb[i]) <= atol + rtol * std::abs(vb[i])))
+      return ::testing::AssertionFailure() << "element " << i << ": " << va[i] << " vs " << vb[i];
+  }
+  return ::testing::AssertionSuccess();
+}
+
+class OpTest : public ::testing::TestWithParam<OpCase> {};
+
+TEST_P(OpTest, Gradcheck) {
+  const OpCase& c = GetParam();
+  auto in = genlab::testing::make_inputs(c, DType::f64, 7);
+  bool any = false;
+  for (size_t i = 0; i < in.size(); ++i)
+    if (c.differentiable[i]) { in[i].requires_grad_(true); any = true; }
+  if (!any) GTEST_SKIP() << c.name << " is not differentiable";
+  auto r = autograd::gradcheck(c.fn, in);
+  EXPECT_TRUE(r.ok) << c.name << ": " << r.message << " (max abs err " << r.max_abs_err << ")";
+}
+
+TEST_P(OpTest, Float32MatchesFloat64) {
+  const OpCase& c = GetParam();
+  auto in64 = genlab::testing::make_inputs(c, DType::f64, 11);
+  std::vector<Tensor> in32;
+  for (auto& t : in64) in32.push_back(is_floating(t.dtype()) ? t.to(DType::f32) : t);
+  EXPECT_TRUE(all_close(c.fn(in32), c.fn(in64), 1e-5, 1e-4)) << c.name;
+}
+
+TEST_P(OpTest, MatchesPyTorch) {
+  const OpCase& c = GetParam();
+  const auto& f = fixtures();
+  ASSERT_TRUE(f.contains(c.name + ".out")) << "no PyTorch fixture for " << c.name
+                                           << "; add it to tests/parity/make_fixtures.py";
+  std::vector<Tensor> in;
+  for (size_t i = 0; i < c.inputs.size(); ++i) {
+    Tensor t = ops::clone(f.get(c.name + ".in" + std::to_string(i)));
+    if (c.differentiable[i]) t.requires_grad_(true);
+    in.push_back(t);
+  }
+  Tensor out = c.fn(in);
+  Tensor ref = f.get(c.name + ".out");
+  ASSERT_TRUE(all_close(out, ref.reshape(out.shape()), 1e-10, 1e-8)) << c.name << " forward";
+  if (!out.requires_grad()) return;
+  std::vector<double> w(static_cast<size_t>(out.numel()));
+  for (size_t i = 0; i < w.size(); ++i) w[i] = 0.5 + 0.37 * double((i * 7919) % 11) / 11.0;
+  ops::sum(out * Tensor::from_vector(w, out.shape())).backward();
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (!c.differentiable[i]) continue;
+    ASSERT_TRUE(in[i].grad().defined()) << c.name << " input " << i << " got no gradient";
+    EXPECT_TRUE(all_close(in[i].grad(), f.get(c.name + ".grad" + std::to_string(i)), 1e-10, 1e-8))
+        << c.name << " gradient of input " << i;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(AllOps, OpTest, ::testing::ValuesIn(genlab::testing::op_table()),
+                         [](const auto& info) { return info.param.name; });
+
+TEST(OpTable, EveryFixtureCaseHasAnOp) {
+  std::set<std::string> names;
+  for (auto& c : genlab::testing::op_table()) names.insert(c.name);
+  for (auto& t : fixtures().tensors()) {
+    std::string base = t.name.substr(0, t.name.rfind('.'));
+    EXPECT_TRUE(names.count(base)) << "fixture case '" << base << "' has no entry in tests/op_table.cpp";
+  }
+}
+
+}  // namespace
