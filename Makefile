@@ -24,8 +24,8 @@ build: configure
 # checks against those; otherwise against the committed ones.
 test: build
 	@if $(PY) -c "import torch" 2>/dev/null; then \
-	  $(PY) tests/parity/make_fixtures.py $(BUILD)/parity_fixtures.safetensors; \
-	  export GENLAB_PARITY_FIXTURES=$(BUILD)/parity_fixtures.safetensors; \
+	  mkdir -p $(BUILD)/parity && $(PY) tests/parity/make_fixtures.py $(BUILD)/parity; \
+	  export GENLAB_PARITY_DIR=$(abspath $(BUILD))/parity; \
 	else echo "python3-torch missing: checking the committed parity fixtures"; fi; \
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) --timeout 900
 

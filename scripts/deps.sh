@@ -5,12 +5,12 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential cmake make pkg-config git
-  clang libclang-rt-14-dev            # libFuzzer + ASan/UBSan builds
+  clang libclang-rt-14-dev libomp-14-dev   # libFuzzer + ASan/UBSan builds (clang needs libomp for OpenMP)
   libeigen3-dev                       # GENLAB_BLAS=eigen
   libopenblas-openmp-dev libopenblas0-openmp   # default BLAS, OpenMP flavour (no oversubscription)
   libxsimd-dev                        # SIMD kernels
   libgtest-dev libgmock-dev libbenchmark-dev
-  libfmt-dev libcli11-dev nlohmann-json3-dev libstb-dev
+  libfmt-dev libcli11-dev nlohmann-json3-dev libstb-dev zlib1g-dev
   python3 python3-torch python3-numpy # parity fixtures and the PyTorch peer
   python3-matplotlib                  # report plots
   dataset-fashion-mnist               # /usr/share/datasets/fashion-mnist

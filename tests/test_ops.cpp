@@ -12,12 +12,8 @@ using genlab::testing::OpCase;
 
 namespace {
 
-std::string fixture_path() {
-  if (const char* p = std::getenv("GENLAB_PARITY_FIXTURES")) return p;
-  return GENLAB_TEST_DIR "/parity/fixtures.safetensors";
-}
 const io::SafeTensors& fixtures() {
-  static io::SafeTensors f = io::SafeTensors::open(fixture_path());
+  static io::SafeTensors f = io::SafeTensors::open(genlab::testing::parity_dir() + "/ops.safetensors");
   return f;
 }
 

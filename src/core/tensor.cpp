@@ -11,7 +11,12 @@
 namespace genlab {
 
 Tensor Tensor::empty(const Shape& shape, TensorOptions o) {
-  for (auto d : shape) GENLAB_CHECK(d >= 0, "empty: negative dimension in shape ", shape_str(shape));
+  int64_t nonzero = 1;
+  for (auto d : shape) {
+    GENLAB_CHECK(d >= 0, "empty: negative dimension in shape ", shape_str(shape));
+    GENLAB_CHECK(d == 0 || nonzero <= (int64_t(1) << 48) / d, "empty: shape ", shape_str(shape), " is too large");
+    if (d) nonzero *= d;
+  }
   auto impl = std::make_shared<TensorImpl>();
   impl->storage = std::make_shared<Storage>(size_t(numel_of(shape)) * dtype_size(o.dtype), o.device);
   impl->shape = shape;

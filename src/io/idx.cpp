@@ -38,13 +38,14 @@ Tensor parse_idx(const uint8_t* d, size_t size, const std::string& origin) {
   GENLAB_CHECK(size >= 4 + 4 * nd, "idx: '", origin, "' is truncated in the dims header (", size, " bytes, need ",
                4 + 4 * nd, ")");
   Shape shape;
-  uint64_t count = 1;
+  uint64_t count = 1, nonzero = 1;  // nonzero: product of the non-zero dims, so a 0 dim cannot hide huge others
   for (size_t i = 0; i < nd; ++i) {
     const uint8_t* p = d + 4 + 4 * i;
     uint64_t v = (uint64_t(p[0]) << 24) | (uint64_t(p[1]) << 16) | (uint64_t(p[2]) << 8) | p[3];
-    count *= v;  // at most 8 dims of < 2^32: checked against the size below before any allocation
-    GENLAB_CHECK(count <= size, "idx: '", origin, "' dims at offset ", 4 + 4 * i, " declare more than the ", size,
-                 " bytes in the file");
+    count *= v;  // each v < 2^32 and the running products stay <= size < 2^63 below
+    if (v) nonzero *= v;
+    GENLAB_CHECK(count <= size && nonzero <= size, "idx: '", origin, "' dims at offset ", 4 + 4 * i,
+                 " declare more than the ", size, " bytes in the file");
     shape.push_back(int64_t(v));
   }
   const size_t header = 4 + 4 * nd;

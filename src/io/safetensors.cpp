@@ -94,12 +94,13 @@ void SafeTensors::parse(const std::string& origin) {
     for (auto& nm : kNames)
       if (dt == nm.name) { info.dtype = nm.dtype; found = true; }
     if (!found) bad("unsupported dtype '" + dt + "'");
-    uint64_t count = 1;
+    uint64_t count = 1, nonzero = 1;  // nonzero: a 0 dim must not hide huge others
     for (const auto& d : v["shape"]) {
       if (!d.is_number_unsigned()) bad("shape entries must be non-negative integers");
       uint64_t x = d.get<uint64_t>();
-      if (x > (uint64_t(1) << 40) || (x && count > (uint64_t(1) << 50) / x)) bad("shape is too large");
+      if (x > (uint64_t(1) << 40) || (x && nonzero > (uint64_t(1) << 50) / x)) bad("shape is too large");
       count *= x;
+      if (x) nonzero *= x;
       info.shape.push_back(int64_t(x));
     }
     for (const auto& o : v["data_offsets"])

@@ -6,7 +6,11 @@ sum(out * r) for every differentiable input, with r[i] = 0.5 + 0.37*((i*7919)%11
 (the same weights genlab's gradcheck uses). Written as safetensors by a minimal
 writer below, so genlab's reader is also checked against an independent writer.
 
-Run with Debian's python3-torch:  /usr/bin/python3 tests/parity/make_fixtures.py OUT
+Also writes optimizer trajectories (optim.safetensors): a parameter, three
+gradients and the parameter after each step for SGD (momentum, Nesterov, weight
+decay), Adam and AdamW.
+
+Run with Debian's python3-torch:  /usr/bin/python3 tests/parity/make_fixtures.py OUT_DIR
 """
 import json
 import struct
@@ -122,7 +126,30 @@ def save_safetensors(path, tensors):
         f.write(struct.pack("<Q", len(js)) + js + b"".join(blobs))
 
 
-def main(out):
+OPTIMIZERS = {
+    "sgd_momentum": lambda p: torch.optim.SGD([p], lr=0.1, momentum=0.9, dampening=0.1, weight_decay=0.01),
+    "sgd_nesterov": lambda p: torch.optim.SGD([p], lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01),
+    "adam": lambda p: torch.optim.Adam([p], lr=0.01, betas=(0.9, 0.99), eps=1e-8, weight_decay=0.01),
+    "adamw": lambda p: torch.optim.AdamW([p], lr=0.01, betas=(0.9, 0.99), eps=1e-8, weight_decay=0.1),
+}
+
+
+def optimizer_fixtures():
+    tensors = {}
+    for name, make in OPTIMIZERS.items():
+        p = torch.randn(3, 4, dtype=torch.float64, requires_grad=True)
+        tensors[f"{name}.p0"] = p.detach().clone()
+        opt = make(p)
+        for step in range(1, 4):
+            g = torch.randn(3, 4, dtype=torch.float64)
+            tensors[f"{name}.g{step}"] = g
+            p.grad = g.clone()
+            opt.step()
+            tensors[f"{name}.p{step}"] = p.detach().clone()
+    return tensors
+
+
+def main(out_dir):
     tensors = {}
     for name, (specs, diff, fn) in CASES.items():
         ins = [gen(s) for s in specs]
@@ -137,9 +164,10 @@ def main(out):
             for i, (x, d) in enumerate(zip(ins, diff)):
                 if d:
                     tensors[f"{name}.grad{i}"] = x.grad
-    save_safetensors(out, tensors)
-    print(f"wrote {len(CASES)} cases ({len(tensors)} tensors) to {out}")
+    save_safetensors(f"{out_dir}/ops.safetensors", tensors)
+    save_safetensors(f"{out_dir}/optim.safetensors", optimizer_fixtures())
+    print(f"wrote {len(CASES)} op cases and {len(OPTIMIZERS)} optimizer trajectories to {out_dir}")
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "tests/parity/fixtures.safetensors")
+    main(sys.argv[1] if len(sys.argv) > 1 else "tests/parity")

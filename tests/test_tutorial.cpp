@@ -1,0 +1,28 @@
+// Convergence: the tutorial's schedule reaches the published MLP baseline, and the
+// README example compiles (it is built as docs_example) and runs.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+TEST(Tutorial, MlpReachesBaseline) {
+  std::string cmd = std::string(GENLAB_BUILD_DIR) + "/tutorial_01_mlp_fashion_mnist --epochs 10 --min-accuracy 0.88 " +
+                    "--checkpoint " + ::testing::TempDir() + "/mlp.safetensors > " + ::testing::TempDir() + "/mlp.log";
+  EXPECT_EQ(std::system(cmd.c_str()), 0) << "see " << ::testing::TempDir() << "/mlp.log";
+}
+
+TEST(Readme, ExampleIsTheOneInTheReadme) {
+  auto slurp = [](const std::string& p) {
+    std::ifstream f(p);
+    std::stringstream s;
+    s << f.rdbuf();
+    return s.str();
+  };
+  std::string example = slurp(GENLAB_TEST_DIR "/../docs/example.cpp");
+  ASSERT_FALSE(example.empty());
+  EXPECT_NE(slurp(GENLAB_TEST_DIR "/../README.md").find(example), std::string::npos)
+      << "README.md's example differs from docs/example.cpp";
+  std::string cmd = "cd " + ::testing::TempDir() + " && " + std::string(GENLAB_BUILD_DIR) + "/docs_example > example.log";
+  EXPECT_EQ(std::system(cmd.c_str()), 0);
+}
