@@ -1,0 +1,133 @@
+// CUDA kernel bodies, written once and compiled twice: by nvcc as __global__
+// kernels (elementwise.cu) and by the host compiler for the CPU emulation
+// harness (emulate.hpp), which runs every block's threads with real shared
+// memory and __syncthreads barriers so the indexing is tested without a GPU.
+//
+// A body takes a context `c` with block(), thread(), block_dim(), grid_dim(),
+// shared<T>() and sync(); DeviceCtx (here) maps them to CUDA built-ins.
+#pragma once
+#include <cmath>
+#include <cstdint>
+
+#include "genlab/backend/cpu.hpp"  // UnaryOp, BinaryOp
+
+#if defined(__CUDACC__)
+#define GENLAB_HD __host__ __device__
+#else
+#define GENLAB_HD
+#endif
+
+namespace genlab::cuda::kernels {
+
+GENLAB_HD inline float unary_apply(UnaryOp op, float x) {
+  switch (op) {
+    case UnaryOp::neg: return -x;
+    case UnaryOp::exp: return expf(x);
+    case UnaryOp::log: return logf(x);
+    case UnaryOp::sqrt: return sqrtf(x);
+    case UnaryOp::tanh: return tanhf(x);
+    case UnaryOp::sigmoid: return 1.f / (1.f + expf(-x));
+    case UnaryOp::relu: return x > 0.f ? x : 0.f;
+    case UnaryOp::gelu: return 0.5f * x * (1.f + erff(x * 0.70710678118654752f));
+    case UnaryOp::gelu_tanh: return 0.5f * x * (1.f + tanhf(0.7978845608028654f * (x + 0.044715f * x * x * x)));
+    case UnaryOp::silu: return x / (1.f + expf(-x));
+    case UnaryOp::softplus: return fmaxf(x, 0.f) + log1pf(expf(-fabsf(x)));
+    case UnaryOp::abs: return fabsf(x);
+  }
+  return 0.f;
+}
+
+GENLAB_HD inline float unary_derivative(UnaryOp op, float x, float y) {
+  switch (op) {
+    case UnaryOp::neg: return -1.f;
+    case UnaryOp::exp: return y;
+    case UnaryOp::log: return 1.f / x;
+    case UnaryOp::sqrt: return 0.5f / y;
+    case UnaryOp::tanh: return 1.f - y * y;
+    case UnaryOp::sigmoid: return y * (1.f - y);
+    case UnaryOp::relu: return x > 0.f ? 1.f : 0.f;
+    case UnaryOp::gelu:
+      return 0.5f * (1.f + erff(x * 0.70710678118654752f)) + x * expf(-0.5f * x * x) * 0.3989422804014327f;
+    case UnaryOp::gelu_tanh: {
+      const float k = 0.7978845608028654f, c = 0.044715f, t = tanhf(k * (x + c * x * x * x));
+      return 0.5f * (1.f + t) + 0.5f * x * (1.f - t * t) * k * (1.f + 3.f * c * x * x);
+    }
+    case UnaryOp::silu: {
+      const float s = 1.f / (1.f + expf(-x));
+      return s * (1.f + x * (1.f - s));
+    }
+    case UnaryOp::softplus: return 1.f / (1.f + expf(-x));
+    case UnaryOp::abs: return x > 0.f ? 1.f : (x < 0.f ? -1.f : 0.f);
+  }
+  return 0.f;
+}
+
+GENLAB_HD inline float binary_apply(BinaryOp op, float a, float b) {
+  switch (op) {
+    case BinaryOp::add: return a + b;
+    case BinaryOp::sub: return a - b;
+    case BinaryOp::mul: return a * b;
+    case BinaryOp::div: return a / b;
+    case BinaryOp::pow: return powf(a, b);
+    case BinaryOp::maximum: return a > b ? a : b;
+    case BinaryOp::minimum: return a < b ? a : b;
+  }
+  return 0.f;
+}
+
+// Grid-stride loops: any grid size covers any n.
+template <class Ctx>
+GENLAB_HD void unary_body(Ctx& c, UnaryOp op, const float* x, float* y, int64_t n) {
+  for (int64_t i = int64_t(c.block()) * c.block_dim() + c.thread(); i < n; i += int64_t(c.block_dim()) * c.grid_dim())
+    y[i] = unary_apply(op, x[i]);
+}
+
+template <class Ctx>
+GENLAB_HD void unary_backward_body(Ctx& c, UnaryOp op, const float* x, const float* y, const float* gy, float* gx,
+                                   int64_t n) {
+  for (int64_t i = int64_t(c.block()) * c.block_dim() + c.thread(); i < n; i += int64_t(c.block_dim()) * c.grid_dim())
+    gx[i] = gy[i] * unary_derivative(op, x ? x[i] : 0.f, y ? y[i] : 0.f);
+}
+
+// b is either n elements or a single scalar (b_numel == 1).
+template <class Ctx>
+GENLAB_HD void binary_body(Ctx& c, BinaryOp op, const float* a, const float* b, int64_t b_numel, float* out, int64_t n) {
+  for (int64_t i = int64_t(c.block()) * c.block_dim() + c.thread(); i < n; i += int64_t(c.block_dim()) * c.grid_dim())
+    out[i] = binary_apply(op, a[i], b_numel == 1 ? b[0] : b[i]);
+}
+
+// One block per row: each thread sums a strided slice of the row, then a
+// shared-memory tree reduction. block_dim must be a power of two.
+template <class Ctx>
+GENLAB_HD void sum_rows_body(Ctx& c, const float* x, float* out, int64_t rows, int64_t cols) {
+  float* partial = c.template shared<float>();
+  for (int64_t r = c.block(); r < rows; r += c.grid_dim()) {
+    float s = 0.f;
+    for (int64_t j = c.thread(); j < cols; j += c.block_dim()) s += x[r * cols + j];
+    partial[c.thread()] = s;
+    c.sync();
+    for (unsigned stride = c.block_dim() / 2; stride > 0; stride /= 2) {
+      if (c.thread() < stride) partial[c.thread()] += partial[c.thread() + stride];
+      c.sync();
+    }
+    if (c.thread() == 0) out[r] = partial[0];
+    c.sync();  // partial[] is reused by the next row
+  }
+}
+
+#if defined(__CUDACC__)
+struct DeviceCtx {
+  __device__ unsigned block() const { return blockIdx.x; }
+  __device__ unsigned thread() const { return threadIdx.x; }
+  __device__ unsigned block_dim() const { return blockDim.x; }
+  __device__ unsigned grid_dim() const { return gridDim.x; }
+  template <class T>
+  __device__ T* shared() const {
+    extern __shared__ unsigned char smem[];
+    return reinterpret_cast<T*>(smem);
+  }
+  __device__ void sync() const { __syncthreads(); }
+};
+#endif
+
+}  // namespace genlab::cuda::kernels

@@ -1,0 +1,58 @@
+// CUDA runtime entry points: device memory, copies, synchronisation, cuBLAS GEMM.
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+
+#include <string>
+
+#include "genlab/backend/cuda.hpp"
+#include "genlab/core/error.hpp"
+
+namespace genlab::cuda {
+namespace {
+void check(cudaError_t e, const char* what) {
+  GENLAB_CHECK(e == cudaSuccess, "CUDA ", what, " failed: ", cudaGetErrorString(e));
+}
+void check_blas(cublasStatus_t s, const char* what) {
+  GENLAB_CHECK(s == CUBLAS_STATUS_SUCCESS, "cuBLAS ", what, " failed with status ", int(s));
+}
+cublasHandle_t handle() {
+  static cublasHandle_t h = [] {
+    cublasHandle_t x;
+    check_blas(cublasCreate(&x), "cublasCreate");
+    return x;
+  }();
+  return h;
+}
+}  // namespace
+
+bool built() { return true; }
+
+int device_count() {
+  int n = 0;
+  if (cudaGetDeviceCount(&n) != cudaSuccess) {
+    cudaGetLastError();  // no driver or no device: clear the sticky error
+    return 0;
+  }
+  return n;
+}
+
+void* malloc(size_t nbytes) {
+  void* p = nullptr;
+  check(cudaMalloc(&p, nbytes), "cudaMalloc");
+  return p;
+}
+void free(void* p) { check(cudaFree(p), "cudaFree"); }
+void memcpy_h2d(void* dst, const void* src, size_t n) { check(cudaMemcpy(dst, src, n, cudaMemcpyHostToDevice), "memcpy h2d"); }
+void memcpy_d2h(void* dst, const void* src, size_t n) { check(cudaMemcpy(dst, src, n, cudaMemcpyDeviceToHost), "memcpy d2h"); }
+void memcpy_d2d(void* dst, const void* src, size_t n) { check(cudaMemcpy(dst, src, n, cudaMemcpyDeviceToDevice), "memcpy d2d"); }
+void synchronize() { check(cudaDeviceSynchronize(), "synchronize"); }
+
+// Row-major C = op(A) op(B) is column-major C^T = op(B)^T op(A)^T: swap the operands.
+void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda, const float* b,
+          int64_t ldb, float beta, float* c, int64_t ldc) {
+  check_blas(cublasSgemm(handle(), tb ? CUBLAS_OP_T : CUBLAS_OP_N, ta ? CUBLAS_OP_T : CUBLAS_OP_N, int(n), int(m), int(k),
+                         &alpha, b, int(ldb), a, int(lda), &beta, c, int(ldc)),
+             "sgemm");
+}
+
+}  // namespace genlab::cuda
