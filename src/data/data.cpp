@@ -5,8 +5,10 @@
 #include <cstring>
 #include <filesystem>
 #include <numeric>
+#include <thread>
 
 #include "genlab/core/rng.hpp"
+#include "genlab/core/threads.hpp"
 #include "genlab/data/data.hpp"
 #include "genlab/io/idx.hpp"
 #include "genlab/ops/ops.hpp"
@@ -49,7 +51,7 @@ void DataLoader::start_epoch(uint64_t epoch) {
     }
   }
   cursor_ = 0;
-  if (opt_.prefetch && num_batches() > 0) pending_ = std::async(std::launch::async, [this] { return make(0); });
+  if (prefetching() && num_batches() > 0) pending_ = std::async(std::launch::async, [this] { return make(0); });
 }
 
 Batch DataLoader::make(int64_t b) const {
@@ -57,11 +59,16 @@ Batch DataLoader::make(int64_t b) const {
   return ds_.get(std::vector<int64_t>(order_.begin() + s, order_.begin() + e));
 }
 
+bool DataLoader::prefetching() const {
+  if (opt_.prefetch == Prefetch::automatic) return num_threads() < int(std::thread::hardware_concurrency());
+  return opt_.prefetch == Prefetch::on;
+}
+
 std::optional<Batch> DataLoader::next() {
   if (cursor_ >= num_batches()) return std::nullopt;
-  Batch b = opt_.prefetch ? pending_.get() : make(cursor_);
+  Batch b = prefetching() ? pending_.get() : make(cursor_);
   ++cursor_;
-  if (opt_.prefetch && cursor_ < num_batches()) {
+  if (prefetching() && cursor_ < num_batches()) {
     int64_t nb = cursor_;
     pending_ = std::async(std::launch::async, [this, nb] { return make(nb); });
   }

@@ -4,6 +4,7 @@
 
 #include "genlab/io/checkpoint.hpp"
 #include "genlab/io/safetensors.hpp"
+#include "genlab/core/threads.hpp"
 #include "genlab/ops/ops.hpp"
 
 namespace genlab::optim {
@@ -93,24 +94,11 @@ void Adam::step() {
     Tensor gd = ops::detail::dense(g);
     Tensor& m = slot(i, "exp_avg");
     Tensor& v = slot(i, "exp_avg_sq");
+    // AdamW decays the weights (p *= 1 - lr*wd); Adam adds wd*p to the gradient.
+    const double decay = decoupled ? 1 - lr_ * options.weight_decay : 1, l2 = decoupled ? 0 : options.weight_decay;
     dispatch_float(params_[i].dtype(), "Adam", [&]<class T>() {
-      T* p = params_[i].data<T>();
-      const T* gr = gd.data<T>();
-      T* pm = m.data<T>();
-      T* pv = v.data<T>();
-      const T lr = T(lr_), b1 = T(options.beta1), b2 = T(options.beta2), eps = T(options.eps);
-      const T wd = T(options.weight_decay), step_size = T(lr_ / bc1), rbc2 = T(1 / std::sqrt(bc2));
-      const bool dec = decoupled;
-      const int64_t n = params_[i].numel();
-#pragma omp parallel for simd if (n > 65536)
-      for (int64_t k = 0; k < n; ++k) {
-        T gk = gr[k];
-        if (dec) p[k] -= lr * wd * p[k];
-        else gk += wd * p[k];
-        pm[k] = b1 * pm[k] + (T(1) - b1) * gk;
-        pv[k] = b2 * pv[k] + (T(1) - b2) * gk * gk;
-        p[k] -= step_size * pm[k] / (std::sqrt(pv[k]) * rbc2 + eps);
-      }
+      cpu::adam_step<T>(params_[i].data<T>(), gd.data<T>(), m.data<T>(), v.data<T>(), params_[i].numel(), T(options.beta1),
+                        T(options.beta2), T(options.eps), T(lr_ / bc1), T(1 / std::sqrt(bc2)), T(decay), T(l2));
     });
   }
 }

@@ -25,12 +25,17 @@ struct TensorDataset {
   Batch get(const std::vector<int64_t>& rows) const;
 };
 
+// Background prefetch builds the next batch on another thread. It pays only when a
+// core is free: with every core in the compute pool the extra thread slows the
+// OpenMP barriers (measured: 2-thread MLP epoch 0.61 s with it, 0.45 s without).
+enum class Prefetch { automatic, on, off };
+
 struct LoaderOptions {
   int64_t batch_size = 64;
   bool shuffle = true;
   bool drop_last = false;
-  uint64_t seed = 0;    // epoch e shuffles with Philox(seed, e)
-  bool prefetch = true; // build the next batch on a background thread
+  uint64_t seed = 0;                        // epoch e shuffles with Philox(seed, e)
+  Prefetch prefetch = Prefetch::automatic;  // on when num_threads() < hardware threads
 };
 
 class DataLoader {
@@ -47,6 +52,7 @@ class DataLoader {
 
  private:
   Batch make(int64_t b) const;
+  bool prefetching() const;
   const TensorDataset& ds_;
   LoaderOptions opt_;
   std::vector<int64_t> order_;

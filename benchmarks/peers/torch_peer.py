@@ -1,0 +1,78 @@
+#!/usr/bin/python3
+"""PyTorch peer for genlab_bench: the same ops and MLP epoch, at a given thread count.
+
+  /usr/bin/python3 benchmarks/peers/torch_peer.py THREADS OUT.json [--quick]
+The caller runs it with and without OPENBLAS_NUM_THREADS=1 and keeps the best.
+"""
+import gzip
+import json
+import statistics
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+
+def median_seconds(fn, reps=11, warmup=2):
+    for _ in range(warmup):
+        fn()
+    ts = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        fn()
+        ts.append(time.perf_counter() - t0)
+    return statistics.median(ts)
+
+
+def idx(path):
+    with gzip.open(path) as f:
+        raw = f.read()
+    nd = raw[3]
+    dims = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(nd)]
+    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * nd).reshape(dims)
+
+
+def mlp_epoch(reps):
+    d = "/usr/share/datasets/fashion-mnist"
+    x = torch.from_numpy(idx(f"{d}/train-images-idx3-ubyte.gz").reshape(-1, 784).astype(np.float32) / 255.0)
+    y = torch.from_numpy(idx(f"{d}/train-labels-idx1-ubyte.gz").astype(np.int64))
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(784, 256), torch.nn.ReLU(), torch.nn.Linear(256, 128), torch.nn.ReLU(),
+                              torch.nn.Linear(128, 10))
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+
+    def epoch():
+        perm = torch.randperm(x.shape[0])
+        for s in range(0, x.shape[0], 128):
+            i = perm[s:s + 128]
+            loss = F.cross_entropy(net(x[i]), y[i])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+
+    return median_seconds(epoch, reps=reps, warmup=1)
+
+
+def main():
+    threads, out = int(sys.argv[1]), sys.argv[2]
+    quick = "--quick" in sys.argv
+    torch.set_num_threads(threads)
+    reps = 5 if quick else 11
+    x = torch.randn(64 * 128, 768)
+    w, b = torch.randn(768), torch.randn(768)
+    res = {
+        "threads": threads,
+        "torch": torch.__version__,
+        "softmax (8192, 768)": median_seconds(lambda: F.softmax(x, -1), reps),
+        "layer_norm (8192, 768)": median_seconds(lambda: F.layer_norm(x, (768,), w, b), reps),
+        "MLP epoch 784-256-128-10 b128 Adam": mlp_epoch(3),
+    }
+    with open(out, "w") as f:
+        json.dump(res, f, indent=2)
+    print(json.dumps(res))
+
+
+if __name__ == "__main__":
+    main()
