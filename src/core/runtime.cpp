@@ -1,11 +1,6 @@
 // Process-wide state: the caching allocators, the default Philox generator,
 // the thread count and the autograd grad mode.
-#include <pthread.h>
-#include <sched.h>
-
 #include <cstdlib>
-#include <string>
-#include <vector>
 #include <map>
 #include <mutex>
 #include <omp.h>
@@ -104,39 +99,9 @@ int initial_threads() {
   }
   return omp_get_max_threads();
 }
-// With every core in the pool, OpenMP threads that migrate (and land on one core
-// together) made the 2-thread MLP epoch bimodal here, 0.34 s or 0.53 s; pinning
-// thread t to the t-th allowed CPU, as OMP_PROC_BIND=true does, keeps it at 0.34 s.
-// With fewer threads than cores nothing is pinned, so other threads (the data
-// loader's prefetch) keep a free core. GENLAB_PIN_THREADS=0 or OMP_PROC_BIND turns it off.
-void apply_affinity(int n) {
-  const char* pin = std::getenv("GENLAB_PIN_THREADS");
-  if ((pin && std::string(pin) == "0") || std::getenv("OMP_PROC_BIND")) return;
-  static const cpu_set_t allowed = [] {
-    cpu_set_t s;
-    CPU_ZERO(&s);
-    sched_getaffinity(0, sizeof s, &s);
-    return s;
-  }();
-  std::vector<int> cpus;
-  for (int c = 0; c < CPU_SETSIZE; ++c)
-    if (CPU_ISSET(c, &allowed)) cpus.push_back(c);
-  const bool pin_all = cpus.size() > 1 && n == int(cpus.size());
-#pragma omp parallel num_threads(n)
-  {
-    cpu_set_t mine = allowed;
-    if (pin_all) {
-      CPU_ZERO(&mine);
-      CPU_SET(cpus[size_t(omp_get_thread_num())], &mine);
-    }
-    pthread_setaffinity_np(pthread_self(), sizeof mine, &mine);
-  }
-}
-
 int g_threads = [] {
   int n = initial_threads();
   omp_set_num_threads(n);
-  apply_affinity(n);
   return n;
 }();
 thread_local bool g_grad_mode = true;
@@ -158,7 +123,6 @@ void set_num_threads(int n) {
   GENLAB_CHECK(n > 0, "set_num_threads: need at least 1 thread, got ", n);
   g_threads = n;
   omp_set_num_threads(n);  // OpenBLAS (OpenMP flavour) follows this too
-  apply_affinity(n);
 }
 
 bool cuda_is_available() { return cuda::built() && cuda::device_count() > 0; }

@@ -21,7 +21,7 @@ const char* binary_name(BinaryOp op) {
 namespace cpu {
 namespace {
 
-constexpr int64_t kGrain = 1 << 15;  // elements per thread before threading pays
+constexpr int64_t kGrain = 1 << 13;  // elements per thread before threading pays (measured on the MLP step)
 
 // The forward math, written once for xsimd batches.
 template <UnaryOp Op, class B>
@@ -169,9 +169,12 @@ void unary(UnaryOp op, const T* x, T* y, int64_t n) {
 template <class T>
 void unary_backward(UnaryOp op, const T* x, const T* y, const T* gy, T* gx, int64_t n) {
   if (op == UnaryOp::relu) {  // the hot one in MLPs: a vectorisable select
-    parallel_for(n, kGrain, [&](int64_t b, int64_t e) {
+    parallel_for(n, kGrain, [=](int64_t b, int64_t e) {
+      const T* __restrict xr = x;
+      const T* __restrict gr = gy;
+      T* __restrict out = gx;
 #pragma omp simd
-      for (int64_t i = b; i < e; ++i) gx[i] = x[i] > T(0) ? gy[i] : T(0);
+      for (int64_t i = b; i < e; ++i) out[i] = xr[i] > T(0) ? gr[i] : T(0);
     });
     return;
   }

@@ -28,7 +28,10 @@ Tensor gather_rows(const Tensor& t, const std::vector<int64_t>& rows) {
   const size_t row_bytes = size_t(t.numel() / std::max<int64_t>(t.shape()[0], 1)) * dtype_size(t.dtype());
   const char* src = static_cast<const char*>(t.raw_data());
   char* dst = static_cast<char*>(out.raw_data());
-  for (size_t i = 0; i < rows.size(); ++i) std::memcpy(dst + i * row_bytes, src + size_t(rows[i]) * row_bytes, row_bytes);
+  parallel_for(int64_t(rows.size()), std::max<int64_t>(1, (1 << 16) / int64_t(row_bytes + 1)), [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i)
+      std::memcpy(dst + size_t(i) * row_bytes, src + size_t(rows[size_t(i)]) * row_bytes, row_bytes);
+  });
   return out;
 }
 }  // namespace

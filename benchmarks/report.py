@@ -1,0 +1,102 @@
+#!/usr/bin/python3
+"""Renders one benchmark run (a folder of JSON files from scripts/bench.sh) into
+Markdown with ratios against the bars of the foundation issue, plus a PNG plot.
+
+  /usr/bin/python3 benchmarks/report.py RUN_DIR OUT.md
+"""
+import glob
+import json
+import os
+import platform
+import subprocess
+import sys
+
+
+def machine():
+    cpu = "unknown"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "kernel": platform.release(),
+            "compiler": subprocess.run(["c++", "--version"], capture_output=True, text=True).stdout.split("\n")[0]}
+
+
+def main(run_dir, out_md):
+    genlab = json.load(open(os.path.join(run_dir, "genlab.json")))
+    torch_runs = [json.load(open(p)) for p in sorted(glob.glob(os.path.join(run_dir, "torch_*.json")))]
+    best = {}
+    for r in torch_runs:
+        for k, v in r.items():
+            if isinstance(v, float) and (k not in best or v < best[k][0]):
+                best[k] = (v, r["threads"])
+    m = machine()
+    rows, verdicts = [], []
+
+    def bar_row(what, value, bar, higher_is_better=True, note=""):
+        ok = value >= bar if higher_is_better else value <= bar
+        verdicts.append(ok)
+        rows.append(f"| {what} | {value:.3f} | {'≥' if higher_is_better else '≤'} {bar} | {'pass' if ok else 'FAIL'} | {note} |")
+
+    for g in genlab:
+        if g["group"] == "matmul":
+            bar_row(g["name"] + " vs raw OpenBLAS sgemm", g["ratio"], 0.9, note="speed ratio (OpenBLAS time / genlab time)")
+        elif g["group"] == "bandwidth":
+            bar_row(g["name"] + " vs memcpy bandwidth", g["ratio"], 0.6,
+                    note=f"genlab {g['genlab_GBps']:.1f} GB/s, memcpy {g['memcpy_GBps']:.1f} GB/s")
+        elif g["group"] == "torch_op":
+            if g["name"] in best:
+                t, th = best[g["name"]]
+                bar_row(g["name"] + " vs PyTorch", t / g["genlab_s"], 1.5,
+                        note=f"genlab {g['genlab_s']*1e3:.2f} ms, PyTorch best {t*1e3:.2f} ms ({th} thr)")
+        elif g["group"] == "mlp":
+            if g["name"] in best:
+                t, th = best[g["name"]]
+                bar_row("MLP epoch time / PyTorch best", g["genlab_s"] / t, 0.8, higher_is_better=False,
+                        note=f"genlab {g['genlab_s']:.3f} s ({g['threads']} thr), PyTorch best {t:.3f} s ({th} thr)")
+            bar_row("MLP epoch 2-thread speed-up", g["speedup"], 1.6,
+                    note=f"1 thread {g['genlab_1t_s']:.3f} s, {g['threads']} threads {g['genlab_s']:.3f} s")
+
+    lines = [
+        "# genlab benchmark report", "",
+        f"Run `{os.path.basename(run_dir)}` on {m['cpu']}, {m['cores']} cores, kernel {m['kernel']}, {m['compiler']}.",
+        "Every ratio is between measurements taken in this run (medians); PyTorch is measured at its best of",
+        "1 and 2 threads, with and without OPENBLAS_NUM_THREADS=1 and OMP_PROC_BIND. Rerun with `make bench`.", "",
+        "| measurement | value | bar | verdict | detail |", "|---|---|---|---|---|", *rows, "",
+        f"{sum(verdicts)} of {len(verdicts)} bars met.", "",
+    ]
+    micro = os.path.join(run_dir, "micro.json")
+    if os.path.exists(micro):
+        lines += ["## Google Benchmark micro-benchmarks", "", "| benchmark | real time | rate |", "|---|---|---|"]
+        for b in json.load(open(micro))["benchmarks"]:
+            rate = b.get("GFLOP/s") and f"{b['GFLOP/s'] / 1e9:.1f} GFLOP/s" or (
+                b.get("bytes_per_second") and f"{b['bytes_per_second'] / 1e9:.1f} GB/s" or "")
+            lines.append(f"| {b['name']} | {b['real_time']:.3f} {b['time_unit']} | {rate} |")
+        lines.append("")
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        names = [g["name"] for g in genlab if g["group"] == "matmul"]
+        ratios = [g["ratio"] for g in genlab if g["group"] == "matmul"]
+        fig, ax = plt.subplots(figsize=(8, 3.5))
+        ax.barh(names, ratios, color="#4c72b0")
+        ax.axvline(0.9, color="red", linestyle="--", label="bar 0.9")
+        ax.set_xlabel("speed vs raw OpenBLAS sgemm (higher is better)")
+        ax.legend()
+        fig.tight_layout()
+        png = os.path.splitext(out_md)[0] + "_matmul.png"
+        fig.savefig(png, dpi=100)
+        lines += [f"![matmul ratios]({os.path.basename(png)})", ""]
+    except ImportError:
+        lines += ["(matplotlib missing: no plot)", ""]
+    json.dump({"machine": m, "genlab": genlab, "torch_best": best}, open(os.path.join(run_dir, "combined.json"), "w"), indent=2)
+    open(out_md, "w").write("\n".join(lines))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])
