@@ -89,3 +89,20 @@ TEST(OpTable, EveryFixtureCaseHasAnOp) {
 }
 
 }  // namespace
+
+namespace {
+// Sizes past the caches take the kernels' streaming-store paths; they must agree
+// with the same function composed from primitive ops.
+TEST(LargeInputs, LayerNormStreamingPathMatchesComposed) {
+  manual_seed(4);
+  Tensor x = Tensor::randn({3000, 768}), w = Tensor::randn({768}), b = Tensor::randn({768});
+  Tensor fused = ops::layer_norm(x, {768}, w, b, 1e-5);
+  Tensor composed = (x - ops::mean(x, {1}, true)) / ops::sqrt(ops::var(x, {1}, 0, true) + 1e-5) * w + b;
+  EXPECT_TRUE(all_close(fused, composed, 1e-4, 1e-4));
+}
+
+TEST(LargeInputs, GeluFloatMatchesDouble) {
+  Tensor x = Tensor::randn({1 << 16}) * 4.0;
+  EXPECT_TRUE(all_close(ops::gelu(x), ops::gelu(x.to(DType::f64)), 1e-6, 1e-5));
+}
+}  // namespace

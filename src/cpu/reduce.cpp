@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <vector>
+#include <immintrin.h>
 #include <xsimd/xsimd.hpp>
 
 #include "genlab/backend/cpu.hpp"
@@ -13,6 +14,25 @@ namespace genlab::cpu {
 namespace {
 constexpr int64_t kGrain = 1 << 14;
 int64_t row_grain(int64_t cols) { return std::max<int64_t>(1, kGrain / std::max<int64_t>(cols, 1)); }
+
+// Non-temporal store of one batch at a 64-byte-aligned address (plain store
+// where the instruction set has none), and the fence that orders them.
+template <class B>
+inline void store_stream(typename B::value_type* p, const B& v) {
+#if defined(__AVX512F__)
+  if constexpr (B::size * sizeof(typename B::value_type) == 64) {
+    if constexpr (std::is_same_v<typename B::value_type, float>) _mm512_stream_ps(p, v);
+    else _mm512_stream_pd(p, v);
+    return;
+  }
+#endif
+  v.store_aligned(p);
+}
+inline void store_fence() {
+#if defined(__AVX512F__)
+  _mm_sfence();
+#endif
+}
 
 template <class T>
 T vec_sum(const T* x, int64_t n) {
@@ -144,6 +164,11 @@ void softmax_backward(const T* y, const T* gy, T* gx, int64_t rows, int64_t cols
 
 template <class T>
 void layer_norm(const T* x, const T* w, const T* b, T* y, T* mean, T* rstd, int64_t rows, int64_t cols, T eps) {
+  using B = xsimd::batch<T>;
+  constexpr int64_t W = int64_t(B::size);
+  // Outputs larger than the caches are written with streaming stores: no
+  // read-for-ownership of y, a third less memory traffic on (8192, 768).
+  const bool stream = rows * cols * int64_t(sizeof(T)) > (int64_t(8) << 20);
   parallel_for(rows, row_grain(cols), [&](int64_t rb, int64_t re) {
     for (int64_t r = rb; r < re; ++r) {
       const T* xr = x + r * cols;
@@ -155,17 +180,19 @@ void layer_norm(const T* x, const T* w, const T* b, T* y, T* mean, T* rstd, int6
       const T rs = T(1) / std::sqrt(var / T(cols) + eps);
       mean[r] = mu;
       rstd[r] = rs;
-      if (w && b) {
-#pragma omp simd
-        for (int64_t j = 0; j < cols; ++j) yr[j] = (xr[j] - mu) * rs * w[j] + b[j];
-      } else if (w) {
-#pragma omp simd
-        for (int64_t j = 0; j < cols; ++j) yr[j] = (xr[j] - mu) * rs * w[j];
-      } else {
-#pragma omp simd
-        for (int64_t j = 0; j < cols; ++j) yr[j] = (xr[j] - mu) * rs;
+      const B vmu(mu), vrs(rs);
+      int64_t j = 0;
+      const bool aligned = stream && reinterpret_cast<uintptr_t>(yr) % 64 == 0;
+      for (; j + W <= cols; j += W) {
+        B v = (B::load_unaligned(xr + j) - vmu) * vrs;
+        if (w) v *= B::load_unaligned(w + j);
+        if (b) v += B::load_unaligned(b + j);
+        if (aligned) store_stream(yr + j, v);
+        else v.store_unaligned(yr + j);
       }
+      for (; j < cols; ++j) yr[j] = (xr[j] - mu) * rs * (w ? w[j] : T(1)) + (b ? b[j] : T(0));
     }
+    if (stream) store_fence();
   });
 }
 
