@@ -58,3 +58,17 @@ TEST(Autograd, GraphOfAnMlpStep) {
       {w});
   EXPECT_TRUE(r.ok) << r.message;
 }
+
+TEST(Autograd, AdoptedGradientsDoNotAlias) {
+  // AddBackward hands the same gradient to both inputs: one leaf may adopt it,
+  // the other must get its own copy, or accumulating into one changes the other.
+  Tensor a = Tensor::ones({2}, TensorOptions(DType::f64, Device::cpu(), true));
+  Tensor b = Tensor::ones({2}, TensorOptions(DType::f64, Device::cpu(), true));
+  ops::sum(a + b).backward();
+  ops::sum(a * 3.0).backward();
+  EXPECT_EQ(a.grad().to_vector<double>(), (std::vector<double>{4, 4}));
+  EXPECT_EQ(b.grad().to_vector<double>(), (std::vector<double>{1, 1}));
+  ops::sum(b * 2.0).backward();
+  EXPECT_EQ(a.grad().to_vector<double>(), (std::vector<double>{4, 4}));
+  EXPECT_EQ(b.grad().to_vector<double>(), (std::vector<double>{3, 3}));
+}

@@ -18,13 +18,20 @@ void record(const char* name, Tensor& out, std::vector<Tensor> inputs, BackwardF
 }
 
 namespace {
-void accumulate_leaf(const Tensor& leaf, const Tensor& g) {
+void accumulate_leaf(const Tensor& leaf, Tensor g) {
   GENLAB_CHECK(g.shape() == leaf.shape(), "autograd: gradient of shape ", shape_str(g.shape()),
                " for a leaf of shape ", shape_str(leaf.shape()));
   Tensor cur = leaf.grad();
   if (!cur.defined()) {
+    // Adopt a gradient nothing else references (PyTorch "steals" it too); copy
+    // one that another node or view may still hand out, so that later in-place
+    // accumulation cannot change it.
+    if (g.is_sole_owner() && g.is_contiguous() && g.storage_offset() == 0 && g.dtype() == leaf.dtype()) {
+      const_cast<Tensor&>(leaf).set_grad(g);
+      return;
+    }
     Tensor own = Tensor::empty(leaf.shape(), TensorOptions(leaf.dtype(), leaf.device()));
-    own.copy_(g);  // never alias a gradient another node may hand out
+    own.copy_(g);
     const_cast<Tensor&>(leaf).set_grad(own);
   } else {
     ops::add_(cur, g);
@@ -86,7 +93,7 @@ void run_backward(const Tensor& root, const Tensor& grad_in, bool retain_graph) 
         Tensor& acc = grads[inp.grad_fn().get()];
         acc = acc.defined() ? ops::add(acc, outs[i]) : outs[i];
       } else {
-        accumulate_leaf(inp, outs[i]);
+        accumulate_leaf(inp, std::move(outs[i]));
       }
     }
     if (!retain_graph) {

@@ -94,6 +94,8 @@ class Tensor {
   bool is_contiguous() const;
   bool is_same(const Tensor& o) const { return impl_ == o.impl_; }
   TensorImpl* unsafe_impl() const { return impl_.get(); }
+  // True when no other Tensor handle or view shares this tensor's data.
+  bool is_sole_owner() const { return impl_.use_count() == 1 && impl().storage.use_count() == 1; }
   const std::shared_ptr<Storage>& storage() const { return impl().storage; }
 
   void* raw_data() const {

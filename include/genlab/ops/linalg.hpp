@@ -102,15 +102,32 @@ inline Tensor matmul(const Tensor& a, const Tensor& b) {
 }
 
 // y = x @ weight^T + bias; weight is [out_features, in_features] as in torch.nn.Linear.
+// Its own op rather than matmul(x, weight.t()): the backward then produces
+// grad_weight = g^T @ x directly in weight's [out, in] layout (no transposed copy).
 inline Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor()) {
   GENLAB_CHECK(weight.dim() == 2 && x.dim() >= 1 && x.shape().back() == weight.shape()[1], "linear: input ",
                shape_str(x.shape()), " does not match weight ", shape_str(weight.shape()), " (expects [..., ",
                weight.dim() == 2 ? weight.shape()[1] : -1, "])");
-  Tensor y = matmul(x, transpose(weight, 0, 1));
-  if (bias.defined()) {
-    GENLAB_CHECK(bias.dim() == 1 && bias.shape()[0] == weight.shape()[0], "linear: bias ", shape_str(bias.shape()),
-                 " does not match weight ", shape_str(weight.shape()));
-    y = add(y, bias);
+  GENLAB_CHECK(!bias.defined() || (bias.dim() == 1 && bias.shape()[0] == weight.shape()[0]), "linear: bias ",
+               shape_str(bias.shape()), " does not match weight ", shape_str(weight.shape()));
+  detail::check_same("linear", x, weight);
+  const int64_t in = weight.shape()[1], out = weight.shape()[0];
+  Shape out_shape = x.shape();
+  out_shape.back() = out;
+  Tensor x2 = x.dim() == 2 ? x.detach() : reshape(x.detach(), {-1, in});
+  Tensor wd = weight.detach();
+  Tensor y = detail::empty_like(x, {x2.shape()[0], out});
+  detail::gemm_into(x2, transpose(wd, 0, 1), y);
+  if (bias.defined()) add_(y, bias.detach());
+  y = x.dim() == 2 ? y : y.as_strided(out_shape, contiguous_strides(out_shape), 0);
+  if (autograd::needs_grad({&x, &weight, &bias})) {
+    const bool gx = x.requires_grad(), gw = weight.requires_grad(), gb = bias.defined() && bias.requires_grad();
+    Shape xs = x.shape();
+    autograd::record("LinearBackward", y, {x, weight, bias}, [=](const Tensor& g) {
+      Tensor g2 = g.dim() == 2 ? g : reshape(g, {-1, out});
+      return std::vector{gx ? reshape(mm(g2, wd), xs) : Tensor(), gw ? mm(transpose(g2, 0, 1), x2) : Tensor(),
+                         gb ? sum(g2, {0}) : Tensor()};
+    });
   }
   return y;
 }
