@@ -40,6 +40,8 @@ TrainResult train_classifier(nn::Module& model, const data::TensorDataset& train
   energy::Meter meter;
   meter.start();
   model.train();
+  const int64_t total_steps = o.epochs * loader.num_batches();
+  int64_t step = 0;
   for (int64_t ep = 0; ep < o.epochs; ++ep) {
     auto t0 = std::chrono::steady_clock::now();
     loader.start_epoch(uint64_t(ep));
@@ -47,6 +49,7 @@ TrainResult train_classifier(nn::Module& model, const data::TensorDataset& train
     double loss_sum = 0;
     int64_t nb = 0;
     while (auto batch = loader.next()) {
+      if (o.cosine) opt.set_lr(optim::warmup_cosine_lr(step++, 0, total_steps, o.lr));
       Tensor loss = ops::cross_entropy(model.forward(batch->x), batch->y);
       opt.zero_grad();
       loss.backward();

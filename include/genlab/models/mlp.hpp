@@ -21,6 +21,7 @@ class MLP : public nn::Sequential {
 struct TrainOptions {
   int64_t epochs = 10, batch_size = 128;
   double lr = 1e-3;
+  bool cosine = true;  // decay lr to 0 over the run (optim::warmup_cosine_lr)
   uint64_t seed = 0;
   bool verbose = true;
 };
