@@ -20,23 +20,21 @@ Tensor Module::register_buffer(const std::string& name, Tensor t) {
   return t;
 }
 
-std::vector<std::pair<std::string, Tensor>> Module::named_parameters(const std::string& prefix) const {
+// Own entries first, then each child's under "<child>.", as torch.nn.Module orders them.
+std::vector<std::pair<std::string, Tensor>> Module::named(const std::string& prefix, bool buffers) const {
   std::vector<std::pair<std::string, Tensor>> out;
-  for (auto& [n, p] : params_) out.emplace_back(prefix + n, p);
+  for (auto& [n, t] : buffers ? buffers_ : params_) out.emplace_back(prefix + n, t);
   for (auto& [n, c] : children_) {
-    auto sub = c->named_parameters(prefix + n + ".");
+    auto sub = c->named(prefix + n + ".", buffers);
     out.insert(out.end(), sub.begin(), sub.end());
   }
   return out;
 }
+std::vector<std::pair<std::string, Tensor>> Module::named_parameters(const std::string& prefix) const {
+  return named(prefix, false);
+}
 std::vector<std::pair<std::string, Tensor>> Module::named_buffers(const std::string& prefix) const {
-  std::vector<std::pair<std::string, Tensor>> out;
-  for (auto& [n, b] : buffers_) out.emplace_back(prefix + n, b);
-  for (auto& [n, c] : children_) {
-    auto sub = c->named_buffers(prefix + n + ".");
-    out.insert(out.end(), sub.begin(), sub.end());
-  }
-  return out;
+  return named(prefix, true);
 }
 std::vector<Tensor> Module::parameters() const {
   std::vector<Tensor> out;

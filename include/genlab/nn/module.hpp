@@ -48,6 +48,7 @@ class Module {
   }
 
  private:
+  std::vector<std::pair<std::string, Tensor>> named(const std::string& prefix, bool buffers) const;
   std::vector<std::pair<std::string, Tensor>> params_, buffers_;
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
   bool training_ = true;

@@ -20,20 +20,23 @@ inline GemmOperand gemm_operand(const Tensor& m) {
   Tensor d = contiguous(m.detach());
   return {d, false, std::max<int64_t>(c, 1)};
 }
-// out[m, n] = a[m, k] @ b[k, n] into a contiguous `out` at element offset.
-inline void gemm_into(const Tensor& a, const Tensor& b, Tensor& out) {
+// out[m, n] = a[m, k] @ b[k, n] (+ out when accumulate) into a contiguous `out`.
+inline void gemm_into(const Tensor& a, const Tensor& b, Tensor& out, bool accumulate = false) {
   const int64_t m = a.shape()[0], k = a.shape()[1], n = b.shape()[1];
   GemmOperand A = gemm_operand(a), B = gemm_operand(b);
   if (out.device().is_cuda()) {
     check_cuda_f32("matmul", out);
-    cuda::gemm(A.trans, B.trans, m, n, k, 1.f, A.t.data<float>(), A.ld, B.t.data<float>(), B.ld, 0.f,
+    cuda::gemm(A.trans, B.trans, m, n, k, 1.f, A.t.data<float>(), A.ld, B.t.data<float>(), B.ld, accumulate ? 1.f : 0.f,
                out.data<float>(), std::max<int64_t>(n, 1));
     return;
   }
   dispatch_float(out.dtype(), "matmul", [&]<class T>() {
-    if (k == 0) { std::fill(out.data<T>(), out.data<T>() + m * n, T(0)); return; }
-    cpu::gemm<T>(A.trans, B.trans, m, n, k, T(1), A.t.data<T>(), A.ld, B.t.data<T>(), B.ld, T(0), out.data<T>(),
-                 std::max<int64_t>(n, 1));
+    if (k == 0) {
+      if (!accumulate) std::fill(out.data<T>(), out.data<T>() + m * n, T(0));
+      return;
+    }
+    cpu::gemm<T>(A.trans, B.trans, m, n, k, T(1), A.t.data<T>(), A.ld, B.t.data<T>(), B.ld, T(accumulate ? 1 : 0),
+                 out.data<T>(), std::max<int64_t>(n, 1));
   });
 }
 }  // namespace detail
@@ -117,8 +120,8 @@ inline Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias =
   Tensor x2 = x.dim() == 2 ? x.detach() : reshape(x.detach(), {-1, in});
   Tensor wd = weight.detach();
   Tensor y = detail::empty_like(x, {x2.shape()[0], out});
-  detail::gemm_into(x2, transpose(wd, 0, 1), y);
-  if (bias.defined()) add_(y, bias.detach());
+  if (bias.defined()) y.copy_(bias.detach());  // rows start as the bias; GEMM accumulates onto them
+  detail::gemm_into(x2, transpose(wd, 0, 1), y, bias.defined());
   y = x.dim() == 2 ? y : y.as_strided(out_shape, contiguous_strides(out_shape), 0);
   if (autograd::needs_grad({&x, &weight, &bias})) {
     const bool gx = x.requires_grad(), gw = weight.requires_grad(), gb = bias.defined() && bias.requires_grad();
