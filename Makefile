@@ -7,7 +7,7 @@ JOBS ?= 2
 CMAKE_FLAGS ?=
 PY := /usr/bin/python3
 
-.PHONY: all deps configure build test tour bench sanitize fuzz docs clean
+.PHONY: all deps configure build test tour bench sanitize fuzz eigen docs clean
 
 all: build
 
@@ -42,8 +42,12 @@ sanitize: deps
 fuzz: deps
 	bash scripts/fuzz.sh
 
+# The same tests against the Eigen GEMM backend (-DGENLAB_BLAS=eigen).
+eigen: deps
+	bash scripts/eigen_check.sh
+
 docs: build
 	bash scripts/gen_ops_doc.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD) build-asan build-fuzz
+	rm -rf $(BUILD) build-asan build-fuzz build-eigen
