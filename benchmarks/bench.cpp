@@ -93,45 +93,58 @@ std::pair<double, double> mlp_epochs(const data::TensorDataset& train, int threa
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: genlab_bench OUT.json [--quick]\n");
+    std::fprintf(stderr, "usage: genlab_bench OUT.json [--quick] [--only matmul|ops|mlp]\n");
     return 2;
   }
-  const bool quick = argc > 2 && !std::strcmp(argv[2], "--quick");
+  bool quick = false;
+  std::string only;
+  for (int i = 2; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--quick")) quick = true;
+    if (!std::strcmp(argv[i], "--only") && i + 1 < argc) only = argv[++i];
+  }
+  auto want = [&](const char* part) { return only.empty() || only == part; };
   const int reps = quick ? 5 : 11;
   const int threads = num_threads();
   json out = json::array();
   std::printf("genlab_bench: %d threads, BLAS %s\n", threads, cpu::blas_name());
 
-  for (int64_t n : {256, 512, 1024, 2048}) out.push_back(gemm_case(n, n, n, false, n >= 2048 ? 5 : reps));
-  out.push_back(gemm_case(128, 768, 3072, true, reps));
-  out.push_back(gemm_case(128, 3072, 768, true, reps));
-  out.push_back(gemm_case(8192, 768, 768, true, 5));
+  if (want("matmul")) {
+    for (int64_t n : {256, 512, 1024, 2048}) out.push_back(gemm_case(n, n, n, false, n >= 2048 ? 5 : reps));
+    out.push_back(gemm_case(128, 768, 3072, true, reps));
+    out.push_back(gemm_case(128, 3072, 768, true, reps));
+    out.push_back(gemm_case(8192, 768, 768, true, 5));
+  }
 
-  Tensor x = Tensor::randn({64 * 128, 768}), w = Tensor::randn({768}), b = Tensor::randn({768});
-  double ts = median_seconds([&] { return ops::softmax(x, -1); }, reps);
-  double tl = median_seconds([&] { return ops::layer_norm(x, {768}, w, b); }, reps);
-  std::printf("%-36s genlab %.3f ms\n%-36s genlab %.3f ms\n", "softmax (8192, 768)", ts * 1e3, "layer_norm (8192, 768)", tl * 1e3);
-  out.push_back({{"name", "softmax (8192, 768)"}, {"group", "torch_op"}, {"genlab_s", ts}, {"bar", 1.5}});
-  out.push_back({{"name", "layer_norm (8192, 768)"}, {"group", "torch_op"}, {"genlab_s", tl}, {"bar", 1.5}});
+  if (want("ops")) {
+    Tensor x = Tensor::randn({64 * 128, 768}), w = Tensor::randn({768}), b = Tensor::randn({768});
+    double ts = median_seconds([&] { return ops::softmax(x, -1); }, reps);
+    double tl = median_seconds([&] { return ops::layer_norm(x, {768}, w, b); }, reps);
+    std::printf("%-36s genlab %.3f ms\n%-36s genlab %.3f ms\n", "softmax (8192, 768)", ts * 1e3, "layer_norm (8192, 768)",
+                tl * 1e3);
+    out.push_back({{"name", "softmax (8192, 768)"}, {"group", "torch_op"}, {"genlab_s", ts}, {"bar", 1.5}});
+    out.push_back({{"name", "layer_norm (8192, 768)"}, {"group", "torch_op"}, {"genlab_s", tl}, {"bar", 1.5}});
 
-  const int64_t n = int64_t(1) << 24;  // 64 MiB of float32
-  Tensor p = Tensor::randn({n}), q = Tensor::randn({n});
-  double bw = memcpy_bandwidth(size_t(n) * 4);
-  double ta = median_seconds([&] { return ops::add(p, q); }, reps);
-  double tg = median_seconds([&] { return ops::gelu(p); }, reps);
-  double bw_add = 3.0 * double(n) * 4 / ta, bw_gelu = 2.0 * double(n) * 4 / tg;
-  std::printf("memcpy %.1f GB/s; add %.1f GB/s (ratio %.2f); gelu %.1f GB/s (ratio %.2f)\n", bw * 1e-9, bw_add * 1e-9,
-              bw_add / bw, bw_gelu * 1e-9, bw_gelu / bw);
-  out.push_back({{"name", "add 64 MiB"}, {"group", "bandwidth"}, {"genlab_s", ta}, {"genlab_GBps", bw_add * 1e-9},
-                 {"memcpy_GBps", bw * 1e-9}, {"ratio", bw_add / bw}, {"bar", 0.6}});
-  out.push_back({{"name", "gelu 64 MiB"}, {"group", "bandwidth"}, {"genlab_s", tg}, {"genlab_GBps", bw_gelu * 1e-9},
-                 {"memcpy_GBps", bw * 1e-9}, {"ratio", bw_gelu / bw}, {"bar", 0.6}});
+    const int64_t n = int64_t(1) << 24;  // 64 MiB of float32
+    Tensor p = Tensor::randn({n}), q = Tensor::randn({n});
+    double bw = memcpy_bandwidth(size_t(n) * 4);
+    double ta = median_seconds([&] { return ops::add(p, q); }, reps);
+    double tg = median_seconds([&] { return ops::gelu(p); }, reps);
+    double bw_add = 3.0 * double(n) * 4 / ta, bw_gelu = 2.0 * double(n) * 4 / tg;
+    std::printf("memcpy %.1f GB/s; add %.1f GB/s (ratio %.2f); gelu %.1f GB/s (ratio %.2f)\n", bw * 1e-9,
+                bw_add * 1e-9, bw_add / bw, bw_gelu * 1e-9, bw_gelu / bw);
+    out.push_back({{"name", "add 64 MiB"}, {"group", "bandwidth"}, {"genlab_s", ta}, {"genlab_GBps", bw_add * 1e-9},
+                   {"memcpy_GBps", bw * 1e-9}, {"ratio", bw_add / bw}, {"bar", 0.6}});
+    out.push_back({{"name", "gelu 64 MiB"}, {"group", "bandwidth"}, {"genlab_s", tg}, {"genlab_GBps", bw_gelu * 1e-9},
+                   {"memcpy_GBps", bw * 1e-9}, {"ratio", bw_gelu / bw}, {"bar", 0.6}});
+  }
 
-  auto train = data::fashion_mnist("train");
-  auto [e1, e2] = mlp_epochs(train, threads, quick ? 3 : 7);
-  std::printf("MLP epoch: %.3f s on 1 thread, %.3f s on %d threads (speed-up %.2f)\n", e1, e2, threads, e1 / e2);
-  out.push_back({{"name", "MLP epoch 784-256-128-10 b128 Adam"}, {"group", "mlp"}, {"genlab_s", e2}, {"genlab_1t_s", e1},
-                 {"threads", threads}, {"speedup", e1 / e2}});
+  if (want("mlp")) {
+    auto train = data::fashion_mnist("train");
+    auto [e1, e2] = mlp_epochs(train, threads, quick ? 3 : 5);
+    std::printf("MLP epoch: %.3f s on 1 thread, %.3f s on %d threads (speed-up %.2f)\n", e1, e2, threads, e1 / e2);
+    out.push_back({{"name", "MLP epoch 784-256-128-10 b128 Adam"}, {"group", "mlp"}, {"genlab_s", e2},
+                   {"genlab_1t_s", e1}, {"threads", threads}, {"speedup", e1 / e2}});
+  }
 
   std::ofstream(argv[1]) << out.dump(2);
   return 0;

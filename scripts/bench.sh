@@ -1,30 +1,43 @@
 #!/usr/bin/env bash
 # make bench: genlab and its peers measured in one run, on the same machine.
-# OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE (pinned here for tests) are unset for
-# genlab and peers alike so OpenBLAS uses its best kernels. PyTorch is measured
-# at 1 and 2 threads, with and without OPENBLAS_NUM_THREADS=1 and OMP_PROC_BIND,
-# and its best time is kept. Set QUICK=1 for fewer repetitions.
+# The machine is shared and noisy, so genlab and PyTorch are measured in
+# alternating rounds (ROUNDS, default 3) and the report takes medians across
+# rounds. OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE (pinned here for tests) are unset
+# for genlab and peers alike so OpenBLAS uses its best kernels. PyTorch is run at
+# 1 and 2 threads, with and without OPENBLAS_NUM_THREADS=1 and OMP_PROC_BIND,
+# and its best configuration is kept. QUICK=1: fewer repetitions.
 set -euo pipefail
 BUILD=${1:-build}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT="$ROOT/reports/bench-$(date -u +%Y%m%dT%H%M%SZ)"
+ROUNDS=${ROUNDS:-3}
 mkdir -p "$OUT"
 Q=""
 [ "${QUICK:-0}" = 1 ] && Q="--quick"
 run() { env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$@"; }
-
-echo "== genlab"
-run "$ROOT/$BUILD/benchmarks/genlab_bench" "$OUT/genlab.json" $Q
-echo "== PyTorch peer"
-if /usr/bin/python3 -c "import torch" 2>/dev/null; then
+HAVE_TORCH=0
+/usr/bin/python3 -c "import torch" 2>/dev/null && HAVE_TORCH=1
+[ $HAVE_TORCH = 1 ] || echo "python3-torch missing (apt-get install python3-torch): PyTorch ratios will be absent"
+torch_peer() {  # PART ROUND
+  [ $HAVE_TORCH = 1 ] || return 0
+  local P="$ROOT/benchmarks/peers/torch_peer.py"
   for t in 1 2; do
-    run /usr/bin/python3 "$ROOT/benchmarks/peers/torch_peer.py" "$t" "$OUT/torch_t${t}.json" $Q
-    run env OPENBLAS_NUM_THREADS=1 /usr/bin/python3 "$ROOT/benchmarks/peers/torch_peer.py" "$t" "$OUT/torch_t${t}_ob1.json" $Q
-    run env OPENBLAS_NUM_THREADS=1 OMP_PROC_BIND=true /usr/bin/python3 "$ROOT/benchmarks/peers/torch_peer.py" "$t" "$OUT/torch_t${t}_ob1_bind.json" $Q
+    run /usr/bin/python3 "$P" $t "$OUT/torch_${1}_t${t}_r$2.json" $Q --only "$1" >/dev/null
+    run env OPENBLAS_NUM_THREADS=1 /usr/bin/python3 "$P" $t "$OUT/torch_${1}_t${t}_ob1_r$2.json" $Q --only "$1" >/dev/null
+    run env OPENBLAS_NUM_THREADS=1 OMP_PROC_BIND=true /usr/bin/python3 "$P" $t "$OUT/torch_${1}_t${t}_ob1_bind_r$2.json" $Q \
+      --only "$1" >/dev/null
   done
-else
-  echo "python3-torch missing (apt-get install python3-torch): PyTorch ratios will be absent"
-fi
+}
+
+echo "== matmul: genlab vs raw OpenBLAS (same process)"
+run "$ROOT/$BUILD/benchmarks/genlab_bench" "$OUT/genlab_matmul_r1.json" $Q --only matmul
+for part in ops mlp; do
+  for r in $(seq 1 "$ROUNDS"); do
+    echo "== $part, round $r: genlab, then PyTorch"
+    run "$ROOT/$BUILD/benchmarks/genlab_bench" "$OUT/genlab_${part}_r$r.json" $Q --only $part | tail -n +2
+    torch_peer $part $r
+  done
+done
 echo "== micro-benchmarks (Google Benchmark)"
 run "$ROOT/$BUILD/benchmarks/genlab_micro" --benchmark_min_time=0.2 --benchmark_out="$OUT/micro.json" \
   --benchmark_out_format=json | tail -n +4

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """PyTorch peer for genlab_bench: the same ops and MLP epoch, at a given thread count.
 
-  /usr/bin/python3 benchmarks/peers/torch_peer.py THREADS OUT.json [--quick]
+  /usr/bin/python3 benchmarks/peers/torch_peer.py THREADS OUT.json [--quick] [--only ops|mlp]
 The caller runs it with and without OPENBLAS_NUM_THREADS=1 and keeps the best.
 """
 import gzip
@@ -58,17 +58,17 @@ def mlp_epoch(reps):
 def main():
     threads, out = int(sys.argv[1]), sys.argv[2]
     quick = "--quick" in sys.argv
+    only = sys.argv[sys.argv.index("--only") + 1] if "--only" in sys.argv else ""
     torch.set_num_threads(threads)
     reps = 5 if quick else 11
-    x = torch.randn(64 * 128, 768)
-    w, b = torch.randn(768), torch.randn(768)
-    res = {
-        "threads": threads,
-        "torch": torch.__version__,
-        "softmax (8192, 768)": median_seconds(lambda: F.softmax(x, -1), reps),
-        "layer_norm (8192, 768)": median_seconds(lambda: F.layer_norm(x, (768,), w, b), reps),
-        "MLP epoch 784-256-128-10 b128 Adam": mlp_epoch(3),
-    }
+    res = {"threads": threads, "torch": torch.__version__}
+    if only in ("", "ops"):
+        x = torch.randn(64 * 128, 768)
+        w, b = torch.randn(768), torch.randn(768)
+        res["softmax (8192, 768)"] = median_seconds(lambda: F.softmax(x, -1), reps)
+        res["layer_norm (8192, 768)"] = median_seconds(lambda: F.layer_norm(x, (768,), w, b), reps)
+    if only in ("", "mlp"):
+        res["MLP epoch 784-256-128-10 b128 Adam"] = mlp_epoch(3)
     with open(out, "w") as f:
         json.dump(res, f, indent=2)
     print(json.dumps(res))
