@@ -11,7 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "genlab/ops/view.hpp"
+#include "genlab/ops/ops.hpp"
 
 namespace genlab::io {
 namespace {

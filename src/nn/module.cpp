@@ -9,7 +9,7 @@ Tensor Module::forward(const Tensor&) {
   GENLAB_FAIL("this module has no single-input forward(); call its own forward signature");
 }
 
-Tensor Module::register_parameter(const std::string& name, Tensor t, bool requires_grad) {
+Parameter Module::register_parameter(const std::string& name, Tensor t, bool requires_grad) {
   for (auto& [n, p] : params_) GENLAB_CHECK(n != name, "register_parameter: '", name, "' already registered");
   if (requires_grad) t.requires_grad_(true);
   params_.emplace_back(name, t);

@@ -13,6 +13,10 @@
 
 namespace genlab::nn {
 
+// A parameter is a Tensor that a Module registered with register_parameter
+// (requires_grad on); the alias only documents intent, as torch.nn.Parameter does.
+using Parameter = Tensor;
+
 class Module {
  public:
   virtual ~Module() = default;
@@ -39,7 +43,7 @@ class Module {
   int64_t num_parameters() const;
 
  protected:
-  Tensor register_parameter(const std::string& name, Tensor t, bool requires_grad = true);
+  Parameter register_parameter(const std::string& name, Tensor t, bool requires_grad = true);
   Tensor register_buffer(const std::string& name, Tensor t);
   template <class M>
   std::shared_ptr<M> register_module(const std::string& name, std::shared_ptr<M> m) {

@@ -1,4 +1,5 @@
 // Helpers shared by the ops: output allocation, device checks, contiguous inputs.
+// The ops reference each other across files: include genlab/ops/ops.hpp.
 #pragma once
 #include "genlab/autograd/node.hpp"
 #include "genlab/backend/cpu.hpp"
@@ -7,8 +8,8 @@
 
 namespace genlab::ops {
 
-Tensor contiguous(const Tensor& x);
-Tensor sum_to(const Tensor& g, const Shape& shape);
+inline Tensor contiguous(const Tensor& x);
+inline Tensor sum_to(const Tensor& g, const Shape& shape);
 
 namespace detail {
 

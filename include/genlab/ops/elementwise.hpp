@@ -32,11 +32,11 @@ inline Tensor binary_forward(BinaryOp op, const Tensor& a, const Tensor& b) {
 inline Tensor scalar_like(const Tensor& x, double v) { return Tensor::full({}, v, TensorOptions(x.dtype(), x.device())); }
 }  // namespace detail
 
-Tensor mul(const Tensor& a, const Tensor& b);
-Tensor div(const Tensor& a, const Tensor& b);
-Tensor neg(const Tensor& x);
-Tensor log(const Tensor& x);
-Tensor pow(const Tensor& a, const Tensor& b);
+inline Tensor mul(const Tensor& a, const Tensor& b);
+inline Tensor div(const Tensor& a, const Tensor& b);
+inline Tensor neg(const Tensor& x);
+inline Tensor log(const Tensor& x);
+inline Tensor pow(const Tensor& a, const Tensor& b);
 
 inline Tensor add(const Tensor& a, const Tensor& b) {
   Tensor out = detail::binary_forward(BinaryOp::add, a, b);

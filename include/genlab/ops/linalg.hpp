@@ -41,7 +41,7 @@ inline void gemm_into(const Tensor& a, const Tensor& b, Tensor& out, bool accumu
 }
 }  // namespace detail
 
-Tensor matmul(const Tensor& a, const Tensor& b);
+inline Tensor matmul(const Tensor& a, const Tensor& b);
 
 inline Tensor mm(const Tensor& a, const Tensor& b) {
   detail::check_same("mm", a, b);
