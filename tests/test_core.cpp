@@ -109,7 +109,8 @@ TEST(Allocator, CachesBlocks) {
   { Tensor b = Tensor::empty({1000}); }  // reuses a's block
   auto after = memory_stats();
   EXPECT_EQ(after.num_allocs - before.num_allocs, 2u);
-  EXPECT_GE(after.num_cache_hits - before.num_cache_hits, 1u);
+  if (allocator_caches_blocks()) EXPECT_GE(after.num_cache_hits - before.num_cache_hits, 1u);
+  else EXPECT_EQ(after.num_cache_hits, before.num_cache_hits);  // ASan build: every block is freed
   Tensor c = Tensor::empty({16});
   EXPECT_EQ(reinterpret_cast<uintptr_t>(c.raw_data()) % kAlignment, 0u);
 }

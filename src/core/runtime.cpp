@@ -12,6 +12,21 @@
 namespace genlab {
 namespace {
 
+// Under AddressSanitizer released blocks go straight back to the system, so a
+// kernel or closure that reads a freed tensor is reported instead of reading a
+// cached block that happens to hold the old values.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kCacheBlocks = false;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kCacheBlocks = false;
+#else
+constexpr bool kCacheBlocks = true;
+#endif
+#else
+constexpr bool kCacheBlocks = true;
+#endif
+
 // Rounds requests so that blocks are reusable across nearby sizes.
 size_t round_size(size_t n) {
   if (n < kAlignment) return kAlignment;
@@ -46,6 +61,11 @@ class CachingAllocator {
     size_t sz = round_size(n);
     std::lock_guard<std::mutex> l(m_);
     stats_.allocated_bytes -= sz;
+    if (!kCacheBlocks) {
+      raw_free(p);
+      stats_.reserved_bytes -= sz;
+      return;
+    }
     free_.emplace(sz, p);
   }
   void empty() {
@@ -112,6 +132,7 @@ void* device_alloc(Device d, size_t nbytes) { return allocator_for(d).alloc(nbyt
 void device_free(Device d, void* p, size_t nbytes) { allocator_for(d).release(p, nbytes); }
 MemoryStats memory_stats(Device d) { return allocator_for(d).stats(); }
 void empty_cache(Device d) { allocator_for(d).empty(); }
+bool allocator_caches_blocks() { return kCacheBlocks; }
 
 Generator& default_generator() {
   static Generator g;

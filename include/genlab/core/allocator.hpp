@@ -24,5 +24,6 @@ void* device_alloc(Device d, size_t nbytes);
 void device_free(Device d, void* p, size_t nbytes);
 MemoryStats memory_stats(Device d = Device::cpu());
 void empty_cache(Device d = Device::cpu());  // returns cached blocks to the system
+bool allocator_caches_blocks();              // false in AddressSanitizer builds
 
 }  // namespace genlab

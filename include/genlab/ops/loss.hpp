@@ -84,6 +84,7 @@ inline Tensor cross_entropy_mean(const Tensor& logits, const Tensor& target, int
   });
   if (autograd::needs_grad(logits)) {
     autograd::record("CrossEntropyBackward", out, {logits, Tensor()}, [=](const Tensor& g) {
+      const int64_t* pt = t.data<int64_t>();  // t is held by this closure; the forward's pointer is not
       Tensor gx = empty_like(logp);
       dispatch_float(logp.dtype(), "cross_entropy", [&]<class T>() {
         const T scale = T(g.item<double>() / double(std::max<int64_t>(count, 1)));
