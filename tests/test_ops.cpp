@@ -101,9 +101,12 @@ TEST(LargeInputs, LayerNormStreamingPathMatchesComposed) {
   EXPECT_TRUE(all_close(fused, composed, 1e-4, 1e-4));
 }
 
+// Float gelu's absolute error is at most 1.5e-6 on [-20, 20] (measured on a
+// 1e-5 grid): a few ulps of x for large x, and 1 + erf(x) cancellation in the
+// negative tail, as with any float erf; PyTorch's float gelu shares the latter.
 TEST(LargeInputs, GeluFloatMatchesDouble) {
   Tensor x = Tensor::randn({1 << 16}) * 4.0;
-  EXPECT_TRUE(all_close(ops::gelu(x), ops::gelu(x.to(DType::f64)), 1e-6, 1e-5));
+  EXPECT_TRUE(all_close(ops::gelu(x), ops::gelu(x.to(DType::f64)), 2e-6, 1e-5));
 }
 }  // namespace
 
