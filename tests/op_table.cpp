@@ -77,7 +77,7 @@ const std::vector<OpCase>& op_table() {
       {"l1_loss", "loss", {N({4, 5}), N({4, 5})}, {1, 1}, [](V x) { return l1_loss(x[0], x[1]); }},
       {"bce_with_logits", "loss", {N({4, 5}), U({4, 5})}, {1, 1},
        [](V x) { return binary_cross_entropy_with_logits(x[0], x[1]); }},
-      {"kl_div", "loss", {N({4, 5}), N({4, 5})}, {1, 0},
+      {"kl_div", "loss", {N({4, 5}), N({4, 5})}, {1, 1},
        [](V x) { return kl_div(log_softmax(x[0], 1), softmax(x[1], 1), Reduction::batchmean); }},
   };
   return table;

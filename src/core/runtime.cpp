@@ -70,8 +70,7 @@ class CachingAllocator {
   }
   void empty() {
     std::lock_guard<std::mutex> l(m_);
-    for (auto& [sz, p] : free_) { raw_free(p); stats_.reserved_bytes -= sz; }
-    free_.clear();
+    empty_locked();
   }
   MemoryStats stats() {
     std::lock_guard<std::mutex> l(m_);
@@ -119,11 +118,16 @@ int initial_threads() {
   }
   return omp_get_max_threads();
 }
-int g_threads = [] {
-  int n = initial_threads();
-  omp_set_num_threads(n);
+// A function-local static, so tensors built during other files' static
+// initialisation already see the right count.
+int& thread_count() {
+  static int n = [] {
+    int t = initial_threads();
+    omp_set_num_threads(t);
+    return t;
+  }();
   return n;
-}();
+}
 thread_local bool g_grad_mode = true;
 
 }  // namespace
@@ -139,10 +143,10 @@ Generator& default_generator() {
   return g;
 }
 
-int num_threads() { return g_threads; }
+int num_threads() { return thread_count(); }
 void set_num_threads(int n) {
   GENLAB_CHECK(n > 0, "set_num_threads: need at least 1 thread, got ", n);
-  g_threads = n;
+  thread_count() = n;
   omp_set_num_threads(n);  // OpenBLAS (OpenMP flavour) follows this too
 }
 

@@ -101,7 +101,7 @@ CASES = {
     "mse_loss": ([normal(4, 5), normal(4, 5)], [1, 1], F.mse_loss),
     "l1_loss": ([normal(4, 5), normal(4, 5)], [1, 1], F.l1_loss),
     "bce_with_logits": ([normal(4, 5), uniform(4, 5)], [1, 1], F.binary_cross_entropy_with_logits),
-    "kl_div": ([normal(4, 5), normal(4, 5)], [1, 0],
+    "kl_div": ([normal(4, 5), normal(4, 5)], [1, 1],
                lambda a, b: F.kl_div(F.log_softmax(a, 1), F.softmax(b, 1), reduction="batchmean")),
 }
 

@@ -137,14 +137,14 @@ inline Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tenso
   return detail::reduce(sub(softplus(logits), mul(logits, target)), reduction, "binary_cross_entropy_with_logits");
 }
 
-// input = log q, target = p (probabilities): p * (log p - log q), 0 where p = 0.
-// The target is treated as a constant (no gradient flows to it).
+// input = log q, target = p (probabilities): p * (log p - log q), 0 where p = 0
+// (xlogy), differentiable in both, as torch.nn.functional.kl_div.
 inline Tensor kl_div(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::mean) {
   detail::check_same_shape("kl_div", input, target);
-  Tensor p = target.detach();
-  Tensor zero = detail::scalar_like(p, 0.0);
-  Tensor plogp = where(compare(p, zero, CompareOp::gt), mul(p, log(where(compare(p, zero, CompareOp::gt), p, detail::scalar_like(p, 1.0)))), zero);
-  return detail::reduce(sub(plogp, mul(p, input)), reduction, "kl_div");
+  const Tensor positive = compare(target, detail::scalar_like(target, 0.0), CompareOp::gt);
+  const Tensor safe = where(positive, target, detail::scalar_like(target, 1.0));  // log(1) = 0 where p = 0
+  Tensor plogp = where(positive, mul(target, log(safe)), detail::scalar_like(target, 0.0));
+  return detail::reduce(sub(plogp, mul(target, input)), reduction, "kl_div");
 }
 
 }  // namespace genlab::ops
