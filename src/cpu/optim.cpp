@@ -1,4 +1,4 @@
-// Optimizer kernels: the fused Adam(W) step, vectorised with xsimd.
+// Optimizer kernels: the fused Adam(W) step (xsimd) and the SGD step.
 #include <cmath>
 #include <xsimd/xsimd.hpp>
 
@@ -33,6 +33,27 @@ void adam_step(T* p, const T* g, T* m, T* v, int64_t n, T beta1, T beta2, T eps,
   });
 }
 
+template <class T>
+void sgd_step(T* p, const T* g, T* buf, int64_t n, T lr, T weight_decay, T momentum, T dampening, bool nesterov,
+              bool first) {
+  parallel_for(n, 1 << 15, [=](int64_t b, int64_t e) {
+    T* __restrict pp = p;
+    const T* __restrict gg = g;
+    T* __restrict bb = buf;
+#pragma omp simd
+    for (int64_t k = b; k < e; ++k) {
+      T d = gg[k] + weight_decay * pp[k];
+      if (bb) {
+        bb[k] = first ? d : momentum * bb[k] + (T(1) - dampening) * d;
+        d = nesterov ? d + momentum * bb[k] : bb[k];
+      }
+      pp[k] -= lr * d;
+    }
+  });
+}
+
+template void sgd_step<float>(float*, const float*, float*, int64_t, float, float, float, float, bool, bool);
+template void sgd_step<double>(double*, const double*, double*, int64_t, double, double, double, double, bool, bool);
 template void adam_step<float>(float*, const float*, float*, float*, int64_t, float, float, float, float, float, float, float);
 template void adam_step<double>(double*, const double*, double*, double*, int64_t, double, double, double, double, double,
                                 double, double);

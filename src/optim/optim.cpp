@@ -61,23 +61,12 @@ void SGD::step() {
     Tensor g = params_[i].grad();
     if (!g.defined()) continue;
     Tensor gd = ops::detail::dense(g);
+    // As in PyTorch, the momentum buffer starts as the first gradient this parameter gets.
+    const bool first = options.momentum != 0 && !state_[i].count("momentum_buffer");
     Tensor* buf = options.momentum != 0 ? &slot(i, "momentum_buffer") : nullptr;
-    const bool first = step_ == 1;
     dispatch_float(params_[i].dtype(), "SGD", [&]<class T>() {
-      T* p = params_[i].data<T>();
-      const T* gr = gd.data<T>();
-      T* b = buf ? buf->data<T>() : nullptr;
-      const T lr = T(lr_), wd = T(options.weight_decay), mom = T(options.momentum), damp = T(options.dampening);
-      const int64_t n = params_[i].numel();
-#pragma omp parallel for simd if (n > 65536)
-      for (int64_t k = 0; k < n; ++k) {
-        T d = gr[k] + wd * p[k];
-        if (b) {
-          b[k] = first ? d : mom * b[k] + (T(1) - damp) * d;
-          d = options.nesterov ? d + mom * b[k] : b[k];
-        }
-        p[k] -= lr * d;
-      }
+      cpu::sgd_step<T>(params_[i].data<T>(), gd.data<T>(), buf ? buf->data<T>() : nullptr, params_[i].numel(), T(lr_),
+                       T(options.weight_decay), T(options.momentum), T(options.dampening), options.nesterov, first);
     });
   }
 }

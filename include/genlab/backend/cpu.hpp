@@ -60,9 +60,14 @@ void copy_strided(const void* src, DType src_t, const Strides& src_strides, int6
 }  // namespace genlab
 
 namespace genlab::cpu {
-// Fused Adam(W) update over n elements: m, v moments; decay = 1 - lr*wd for AdamW
+// Optimizer kernels. Fused Adam(W) update over n elements: m, v moments; decay = 1 - lr*wd for AdamW
 // (1 for Adam), l2 = wd for Adam (0 for AdamW); step_size = lr / (1 - beta1^t),
 // rbc2 = 1 / sqrt(1 - beta2^t).
 template <class T>
 void adam_step(T* p, const T* g, T* m, T* v, int64_t n, T beta1, T beta2, T eps, T step_size, T rbc2, T decay, T l2);
+// SGD update with weight decay and optional momentum buffer `buf` (null: none);
+// `first` starts the buffer at the gradient, as torch.optim.SGD does.
+template <class T>
+void sgd_step(T* p, const T* g, T* buf, int64_t n, T lr, T weight_decay, T momentum, T dampening, bool nesterov,
+              bool first);
 }  // namespace genlab::cpu
