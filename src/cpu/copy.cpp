@@ -17,7 +17,7 @@ void copy_strided(const void* src, DType st, const Strides& ss, int64_t so, void
       if (nd == 0) { d[0] = convert<D>(s[0]); return; }
       const int64_t inner = shape[nd - 1], rows = n / inner;
       const int64_t is = ss[nd - 1], id = ds[nd - 1];
-      parallel_for(rows, std::max<int64_t>(1, (1 << 16) / inner), [&](int64_t r0, int64_t r1) {
+      parallel_for(rows, std::max<int64_t>(1, (1 << 14) / inner), [&](int64_t r0, int64_t r1) {
         for (int64_t r = r0; r < r1; ++r) {
           int64_t os = 0, od = 0, rem = r;
           for (size_t k = nd - 1; k-- > 0;) {

@@ -12,7 +12,7 @@
 
 namespace genlab::cpu {
 namespace {
-constexpr int64_t kGrain = 1 << 14;
+constexpr int64_t kGrain = 1 << 12;
 int64_t row_grain(int64_t cols) { return std::max<int64_t>(1, kGrain / std::max<int64_t>(cols, 1)); }
 
 // Non-temporal store of one batch at a 64-byte-aligned address (plain store
