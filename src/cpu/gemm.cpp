@@ -14,7 +14,9 @@
 namespace genlab::cpu {
 
 namespace {
-constexpr double kSplitMaxFlops = 2e9;
+// Products split across our threads: below kSplitMinFlops threading does not
+// pay, above kSplitMaxFlops BLAS's own threading is as good.
+constexpr double kSplitMinFlops = 2e6, kSplitMaxFlops = 2e9;
 }  // namespace
 
 const char* blas_name() {
@@ -61,7 +63,7 @@ void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a
   if (m == 0 || n == 0) return;
   const int threads = num_threads();
   const double flops = 2.0 * double(m) * double(n) * double(k);
-  if (threads == 1 || flops < 2e6 || flops > kSplitMaxFlops) {
+  if (threads == 1 || flops < kSplitMinFlops || flops > kSplitMaxFlops) {
     gemm_blas(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     return;
   }

@@ -4,7 +4,6 @@
 
 #include "genlab/io/checkpoint.hpp"
 #include "genlab/io/safetensors.hpp"
-#include "genlab/core/threads.hpp"
 #include "genlab/ops/ops.hpp"
 
 namespace genlab::optim {

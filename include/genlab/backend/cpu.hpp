@@ -56,10 +56,6 @@ const char* blas_name();
 void copy_strided(const void* src, DType src_t, const Strides& src_strides, int64_t src_offset, void* dst, DType dst_t,
                   const Strides& dst_strides, int64_t dst_offset, const Shape& shape);
 
-}  // namespace cpu
-}  // namespace genlab
-
-namespace genlab::cpu {
 // Optimizer kernels. Fused Adam(W) update over n elements: m, v moments; decay = 1 - lr*wd for AdamW
 // (1 for Adam), l2 = wd for Adam (0 for AdamW); step_size = lr / (1 - beta1^t),
 // rbc2 = 1 / sqrt(1 - beta2^t).
@@ -70,4 +66,6 @@ void adam_step(T* p, const T* g, T* m, T* v, int64_t n, T beta1, T beta2, T eps,
 template <class T>
 void sgd_step(T* p, const T* g, T* buf, int64_t n, T lr, T weight_decay, T momentum, T dampening, bool nesterov,
               bool first);
-}  // namespace genlab::cpu
+
+}  // namespace cpu
+}  // namespace genlab

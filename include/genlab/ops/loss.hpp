@@ -25,22 +25,34 @@ inline void check_same_shape(const char* op, const Tensor& a, const Tensor& b) {
                " must have the same shape");
   check_same(op, a, b);
 }
+// Validates input [N, C], class indices [N] and the options of a classification
+// loss; returns the targets as int64.
+inline Tensor classification_targets(const Tensor& input, const Tensor& target, int64_t ignore_index, double smoothing,
+                                     Reduction reduction, const char* op) {
+  GENLAB_CHECK(input.dim() == 2, op, ": expected input [N, C], got ", shape_str(input.shape()));
+  GENLAB_CHECK(target.dim() == 1 && target.shape()[0] == input.shape()[0], op, ": target ", shape_str(target.shape()),
+               " does not match input ", shape_str(input.shape()), " (expects [", input.shape()[0], "])");
+  GENLAB_CHECK(smoothing >= 0 && smoothing <= 1, op, ": label_smoothing must be in [0, 1], got ", smoothing);
+  GENLAB_CHECK(reduction != Reduction::batchmean, op, ": batchmean is for kl_div");
+  Tensor t = dense(target).to(DType::i64);
+  const int64_t* pt = t.data<int64_t>();
+  const int64_t c = input.shape()[1];
+  for (int64_t i = 0; i < t.numel(); ++i)
+    GENLAB_CHECK(pt[i] == ignore_index || (pt[i] >= 0 && pt[i] < c), op, ": target ", pt[i], " at position ", i,
+                 " out of range [0, ", c, ")");
+  return t;
+}
+
 // Classification loss on log-probabilities [N, C] and class indices [N].
 inline Tensor classification_loss(const Tensor& logp, const Tensor& target, int64_t ignore_index, double smoothing,
                                   Reduction reduction, const char* op) {
-  GENLAB_CHECK(logp.dim() == 2, op, ": expected input [N, C], got ", shape_str(logp.shape()));
-  GENLAB_CHECK(target.dim() == 1 && target.shape()[0] == logp.shape()[0], op, ": target ", shape_str(target.shape()),
-               " does not match input ", shape_str(logp.shape()), " (expects [", logp.shape()[0], "])");
-  GENLAB_CHECK(smoothing >= 0 && smoothing <= 1, op, ": label_smoothing must be in [0, 1], got ", smoothing);
-  GENLAB_CHECK(reduction != Reduction::batchmean, op, ": batchmean is for kl_div");
-  const int64_t n = logp.shape()[0], c = logp.shape()[1];
-  Tensor t = dense(target).to(DType::i64);
+  Tensor t = classification_targets(logp, target, ignore_index, smoothing, reduction, op);
+  const int64_t n = logp.shape()[0];
   std::vector<int64_t> safe(static_cast<size_t>(n));
   std::vector<double> keep(static_cast<size_t>(n));
   for (int64_t i = 0; i < n; ++i) {
     int64_t v = t.data<int64_t>()[i];
     keep[size_t(i)] = v == ignore_index ? 0.0 : 1.0;
-    GENLAB_CHECK(v == ignore_index || (v >= 0 && v < c), op, ": target ", v, " at position ", i, " out of range [0, ", c, ")");
     safe[size_t(i)] = v == ignore_index ? 0 : v;
   }
   Tensor picked = squeeze(gather(logp, 1, Tensor::from_vector(safe, {n, 1})), 1);
@@ -51,23 +63,17 @@ inline Tensor classification_loss(const Tensor& logp, const Tensor& target, int6
   if (reduction == Reduction::mean) return div(sum(per), std::max(1.0, sum(mask).item<double>()));
   return reduce(per, reduction, op);
 }
-}  // namespace detail
 
-namespace detail {
 // The fused mean cross-entropy for logits [N, C] on the CPU: one log_softmax
 // kernel pass forward, one pass backward. Added because the composed version
 // (classification_loss over log_softmax, still the reference in tests) cost
 // about 8% of the 2-thread MLP epoch in benchmarks/bench.cpp.
 inline Tensor cross_entropy_mean(const Tensor& logits, const Tensor& target, int64_t ignore_index, double smoothing) {
+  Tensor t = classification_targets(logits, target, ignore_index, smoothing, Reduction::mean, "cross_entropy");
   const int64_t n = logits.shape()[0], c = logits.shape()[1];
-  Tensor t = dense(target).to(DType::i64);
   const int64_t* pt = t.data<int64_t>();
   int64_t count = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    GENLAB_CHECK(pt[i] == ignore_index || (pt[i] >= 0 && pt[i] < c), "cross_entropy: target ", pt[i], " at position ", i,
-                 " out of range [0, ", c, ")");
-    count += pt[i] != ignore_index;
-  }
+  for (int64_t i = 0; i < n; ++i) count += pt[i] != ignore_index;
   Tensor xd = dense(logits), logp = empty_like(xd), out = empty_like(logits, {});
   dispatch_float(logits.dtype(), "cross_entropy", [&]<class T>() {
     cpu::softmax(xd.data<T>(), logp.data<T>(), n, c, true);
@@ -107,8 +113,7 @@ inline Tensor cross_entropy_mean(const Tensor& logits, const Tensor& target, int
 // logits [N, C], target int [N]; mean over targets that are not ignore_index.
 inline Tensor cross_entropy(const Tensor& logits, const Tensor& target, int64_t ignore_index = -100,
                             double label_smoothing = 0.0, Reduction reduction = Reduction::mean) {
-  if (reduction == Reduction::mean && logits.dim() == 2 && logits.device().is_cpu() && target.dim() == 1 &&
-      target.shape()[0] == logits.shape()[0] && label_smoothing >= 0 && label_smoothing <= 1)
+  if (reduction == Reduction::mean && logits.device().is_cpu())
     return detail::cross_entropy_mean(logits, target, ignore_index, label_smoothing);
   return detail::classification_loss(log_softmax(logits, -1), target, ignore_index, label_smoothing, reduction,
                                      "cross_entropy");
