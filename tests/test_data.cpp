@@ -47,3 +47,18 @@ TEST(FashionMnist, LoadsTheDebianPackage) {
   for (double v : ops::slice(test.x, 0, 0, 10).to_vector<double>()) mx = std::max(mx, v);
   EXPECT_LE(mx, 1.0);
 }
+
+TEST(DataLoader, ThreadCountChangeMidEpochIsSafe) {
+  data::TensorDataset ds(Tensor::arange(10, DType::f32).reshape({10, 1}), Tensor::arange(10, DType::i64));
+  data::DataLoader dl(ds, {.batch_size = 3, .shuffle = false});
+  const int threads = num_threads();
+  for (int first : {1, threads}) {
+    set_num_threads(first);
+    dl.start_epoch(0);
+    set_num_threads(first == 1 ? std::max(threads, 2) : 1);  // flips the automatic prefetch decision
+    int64_t rows = 0;
+    while (auto b = dl.next()) rows += b->y.numel();
+    EXPECT_EQ(rows, 10);
+  }
+  set_num_threads(threads);
+}

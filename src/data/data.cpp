@@ -54,7 +54,11 @@ void DataLoader::start_epoch(uint64_t epoch) {
     }
   }
   cursor_ = 0;
-  if (prefetching() && num_batches() > 0) pending_ = std::async(std::launch::async, [this] { return make(0); });
+  // Decided once per epoch: a set_num_threads() mid-epoch must not leave next()
+  // waiting on a batch that was never requested.
+  prefetch_epoch_ = opt_.prefetch == Prefetch::automatic ? num_threads() < int(std::thread::hardware_concurrency())
+                                                         : opt_.prefetch == Prefetch::on;
+  if (prefetch_epoch_ && num_batches() > 0) pending_ = std::async(std::launch::async, [this] { return make(0); });
 }
 
 Batch DataLoader::make(int64_t b) const {
@@ -62,16 +66,11 @@ Batch DataLoader::make(int64_t b) const {
   return ds_.get(std::vector<int64_t>(order_.begin() + s, order_.begin() + e));
 }
 
-bool DataLoader::prefetching() const {
-  if (opt_.prefetch == Prefetch::automatic) return num_threads() < int(std::thread::hardware_concurrency());
-  return opt_.prefetch == Prefetch::on;
-}
-
 std::optional<Batch> DataLoader::next() {
   if (cursor_ >= num_batches()) return std::nullopt;
-  Batch b = prefetching() ? pending_.get() : make(cursor_);
+  Batch b = prefetch_epoch_ ? pending_.get() : make(cursor_);
   ++cursor_;
-  if (prefetching() && cursor_ < num_batches()) {
+  if (prefetch_epoch_ && cursor_ < num_batches()) {
     int64_t nb = cursor_;
     pending_ = std::async(std::launch::async, [this, nb] { return make(nb); });
   }

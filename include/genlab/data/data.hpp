@@ -52,11 +52,11 @@ class DataLoader {
 
  private:
   Batch make(int64_t b) const;
-  bool prefetching() const;
   const TensorDataset& ds_;
   LoaderOptions opt_;
   std::vector<int64_t> order_;
   int64_t cursor_ = 0;
+  bool prefetch_epoch_ = false;
   std::future<Batch> pending_;
 };
 
