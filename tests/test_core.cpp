@@ -1,6 +1,8 @@
 // Tensor, dtypes, views, broadcasting, allocator, RNG and error messages.
 #include <gtest/gtest.h>
 
+#include <atomic>
+
 #include <genlab/genlab.hpp>
 
 using namespace genlab;
@@ -113,4 +115,24 @@ TEST(Allocator, CachesBlocks) {
   else EXPECT_EQ(after.num_cache_hits, before.num_cache_hits);  // ASan build: every block is freed
   Tensor c = Tensor::empty({16});
   EXPECT_EQ(reinterpret_cast<uintptr_t>(c.raw_data()) % kAlignment, 0u);
+}
+
+// Arrays laid end to end are cut across threads: every element of every array
+// is visited exactly once, whatever the thread count and however the cuts fall.
+TEST(Threads, ParallelForPartsVisitsEveryElementOnce) {
+  const int saved = num_threads();
+  const std::vector<int64_t> sizes = {5000, 0, 1, 70000, 3, 12345};
+  for (int threads : {1, 2, 3, 7}) {
+    set_num_threads(threads);
+    std::vector<std::vector<std::atomic<int>>> hits;
+    for (int64_t n : sizes) hits.emplace_back(size_t(n));
+    parallel_for_parts(sizes, 1000, [&](size_t i, int64_t b, int64_t e) {
+      ASSERT_LE(e, sizes[i]);
+      for (int64_t k = b; k < e; ++k) hits[i][size_t(k)]++;
+    });
+    for (size_t i = 0; i < sizes.size(); ++i)
+      for (size_t k = 0; k < hits[i].size(); ++k)
+        ASSERT_EQ(hits[i][k].load(), 1) << "array " << i << " element " << k << " at " << threads << " threads";
+  }
+  set_num_threads(saved);
 }

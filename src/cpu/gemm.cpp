@@ -2,6 +2,9 @@
 // configured with -DGENLAB_BLAS=eigen.
 #include <omp.h>
 
+#include <algorithm>
+#include <cmath>
+
 #include "genlab/backend/cpu.hpp"
 #include "genlab/core/threads.hpp"
 
@@ -52,36 +55,73 @@ void gemm_blas(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const
     cblas_dgemm(CblasRowMajor, TA, TB, int(m), int(n), int(k), alpha, a, int(lda), b, int(ldb), beta, c, int(ldc));
 #endif
 }
+
+// Columns [s, e) of C (or rows, when `rows`) of one product, single-threaded.
+template <class T>
+void gemm_piece(const GemmArgs<T>& g, bool rows, int64_t s, int64_t e) {
+  if (e <= s) return;
+  if (rows)
+    gemm_blas(g.trans_a, g.trans_b, e - s, g.n, g.k, g.alpha, g.trans_a ? g.a + s : g.a + s * g.lda, g.lda, g.b, g.ldb,
+              g.beta, g.c + s * g.ldc, g.ldc);
+  else
+    gemm_blas(g.trans_a, g.trans_b, g.m, e - s, g.k, g.alpha, g.a, g.lda, g.trans_b ? g.b + s * g.ldb : g.b + s, g.ldb,
+              g.beta, g.c + s, g.ldc);
+}
+
+template <class T>
+double flops_of(const GemmArgs<T>& g) { return 2.0 * double(g.m) * double(g.n) * double(g.k); }
 }  // namespace
 
 // Mid-sized products (an MLP's 128x784x256) scale poorly under BLAS's own
 // threading; splitting C's columns (or rows) across our threads, each calling
 // single-threaded BLAS, scales better. Large products keep BLAS's threading.
+//
+// The group's flops are laid end to end and cut into one equal share per
+// thread; a share covers whole columns (rows) of one or more products. The cut
+// points are rounded the same way for neighbouring threads, so the pieces tile
+// each C exactly.
 template <class T>
-void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda, const T* b,
-          int64_t ldb, T beta, T* c, int64_t ldc) {
-  if (m == 0 || n == 0) return;
+void gemm_group(const std::vector<GemmArgs<T>>& group) {
   const int threads = num_threads();
-  const double flops = 2.0 * double(m) * double(n) * double(k);
-  if (threads == 1 || flops < kSplitMinFlops || flops > kSplitMaxFlops) {
-    gemm_blas(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  double total = 0, largest = 0;
+  for (const auto& g : group) {
+    total += flops_of(g);
+    largest = std::max(largest, flops_of(g));
+  }
+  if (threads == 1 || total < kSplitMinFlops || largest > kSplitMaxFlops) {
+    for (const auto& g : group)
+      if (g.m > 0 && g.n > 0)
+        gemm_blas(g.trans_a, g.trans_b, g.m, g.n, g.k, g.alpha, g.a, g.lda, g.b, g.ldb, g.beta, g.c, g.ldc);
     return;
   }
-  const bool split_n = n >= m;
-  const int64_t len = split_n ? n : m;
 #pragma omp parallel num_threads(threads)
   {
-    const int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
-    const int64_t s = len * t / nt, e = len * (t + 1) / nt;
-    if (e > s) {
-      if (split_n)  // columns s..e of op(B) and C
-        gemm_blas(ta, tb, m, e - s, k, alpha, a, lda, tb ? b + s * ldb : b + s, ldb, beta, c + s, ldc);
-      else          // rows s..e of op(A) and C
-        gemm_blas(ta, tb, e - s, n, k, alpha, ta ? a + s : a + s * lda, lda, b, ldb, beta, c + s * ldc, ldc);
+    const double nt = omp_get_num_threads(), t = omp_get_thread_num();
+    const double lo = total * t / nt, hi = total * (t + 1) / nt;
+    double offset = 0;  // flops of the products before this one
+    for (const auto& g : group) {
+      const double f = flops_of(g);
+      if (f == 0 && t == 0 && g.m > 0)  // k == 0: C = beta * C still applies
+        gemm_piece(g, false, 0, g.n);
+      if (f > 0 && offset < hi && offset + f > lo) {
+        const bool rows = g.m > g.n;
+        const int64_t len = rows ? g.m : g.n;
+        auto cut = [&](double x) { return std::clamp<int64_t>(std::llround((x - offset) / f * double(len)), 0, len); };
+        gemm_piece(g, rows, cut(lo), cut(hi));
+      }
+      offset += f;
     }
   }
 }
 
+template <class T>
+void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda, const T* b,
+          int64_t ldb, T beta, T* c, int64_t ldc) {
+  gemm_group<T>({{ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc}});
+}
+
+template void gemm_group<float>(const std::vector<GemmArgs<float>>&);
+template void gemm_group<double>(const std::vector<GemmArgs<double>>&);
 template void gemm<float>(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t, const float*, int64_t,
                           float, float*, int64_t);
 template void gemm<double>(bool, bool, int64_t, int64_t, int64_t, double, const double*, int64_t, const double*,

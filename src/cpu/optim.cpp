@@ -1,4 +1,5 @@
-// Optimizer kernels: the fused Adam(W) step (xsimd) and the SGD step.
+// Optimizer kernels: the fused Adam(W) step (xsimd) and the SGD step, each over
+// all parameters in one parallel region.
 #include <cmath>
 #include <xsimd/xsimd.hpp>
 
@@ -7,17 +8,25 @@
 
 namespace genlab::cpu {
 
+namespace {
+constexpr int64_t kOptimGrain = 1 << 15;
+
 template <class T>
-void adam_step(T* p, const T* g, T* m, T* v, int64_t n, T beta1, T beta2, T eps, T step_size, T rbc2, T decay, T l2) {
+std::vector<int64_t> lengths(const std::vector<T>& params) {
+  std::vector<int64_t> n;
+  for (const auto& q : params) n.push_back(q.n);
+  return n;
+}
+}  // namespace
+
+template <class T>
+void adam_step(const std::vector<AdamParam<T>>& params, T beta1, T beta2, T eps, T step_size, T rbc2, T decay, T l2) {
   using B = xsimd::batch<T>;
   constexpr int64_t W = int64_t(B::size);
-  auto one = [&](int64_t k) {
-    const T gk = g[k] + l2 * p[k];
-    m[k] = beta1 * m[k] + (T(1) - beta1) * gk;
-    v[k] = beta2 * v[k] + (T(1) - beta2) * gk * gk;
-    p[k] = p[k] * decay - step_size * m[k] / (std::sqrt(v[k]) * rbc2 + eps);
-  };
-  parallel_for(n, 1 << 15, [&](int64_t b, int64_t e) {
+  parallel_for_parts(lengths(params), kOptimGrain, [&](size_t i, int64_t b, int64_t e) {
+    T* p = params[i].p;
+    const T* g = params[i].g;
+    T *m = params[i].m, *v = params[i].v;
     const B vb1(beta1), vb2(beta2), vc1(T(1) - beta1), vc2(T(1) - beta2), veps(eps), vss(step_size), vr(rbc2),
         vdec(decay), vl2(l2);
     int64_t k = b;
@@ -29,17 +38,22 @@ void adam_step(T* p, const T* g, T* m, T* v, int64_t n, T beta1, T beta2, T eps,
       vk.store_unaligned(v + k);
       (pk * vdec - vss * mk / (xsimd::sqrt(vk) * vr + veps)).store_unaligned(p + k);
     }
-    for (; k < e; ++k) one(k);
+    for (; k < e; ++k) {
+      const T gk = g[k] + l2 * p[k];
+      m[k] = beta1 * m[k] + (T(1) - beta1) * gk;
+      v[k] = beta2 * v[k] + (T(1) - beta2) * gk * gk;
+      p[k] = p[k] * decay - step_size * m[k] / (std::sqrt(v[k]) * rbc2 + eps);
+    }
   });
 }
 
 template <class T>
-void sgd_step(T* p, const T* g, T* buf, int64_t n, T lr, T weight_decay, T momentum, T dampening, bool nesterov,
-              bool first) {
-  parallel_for(n, 1 << 15, [=](int64_t b, int64_t e) {
-    T* __restrict pp = p;
-    const T* __restrict gg = g;
-    T* __restrict bb = buf;
+void sgd_step(const std::vector<SgdParam<T>>& params, T lr, T weight_decay, T momentum, T dampening, bool nesterov) {
+  parallel_for_parts(lengths(params), kOptimGrain, [&](size_t i, int64_t b, int64_t e) {
+    T* __restrict pp = params[i].p;
+    const T* __restrict gg = params[i].g;
+    T* __restrict bb = params[i].buf;
+    const bool first = params[i].first;
 #pragma omp simd
     for (int64_t k = b; k < e; ++k) {
       T d = gg[k] + weight_decay * pp[k];
@@ -52,10 +66,10 @@ void sgd_step(T* p, const T* g, T* buf, int64_t n, T lr, T weight_decay, T momen
   });
 }
 
-template void sgd_step<float>(float*, const float*, float*, int64_t, float, float, float, float, bool, bool);
-template void sgd_step<double>(double*, const double*, double*, int64_t, double, double, double, double, bool, bool);
-template void adam_step<float>(float*, const float*, float*, float*, int64_t, float, float, float, float, float, float, float);
-template void adam_step<double>(double*, const double*, double*, double*, int64_t, double, double, double, double, double,
-                                double, double);
+template void adam_step<float>(const std::vector<AdamParam<float>>&, float, float, float, float, float, float, float);
+template void adam_step<double>(const std::vector<AdamParam<double>>&, double, double, double, double, double, double,
+                                double);
+template void sgd_step<float>(const std::vector<SgdParam<float>>&, float, float, float, float, bool);
+template void sgd_step<double>(const std::vector<SgdParam<double>>&, double, double, double, double, bool);
 
 }  // namespace genlab::cpu

@@ -55,7 +55,8 @@ TrainResult train_classifier(nn::Module& model, const data::TensorDataset& train
       loss.backward();
       opt.step();
       loss_sum += loss.item<double>();
-      bar.update(++nb, loss_sum / double(nb));
+      ++nb;
+      bar.update(nb, loss_sum / double(nb));
     }
     bar.finish();
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -56,18 +56,27 @@ SGD::SGD(std::vector<Tensor> params, SGDOptions o) : Optimizer(std::move(params)
 
 void SGD::step() {
   ++step_;
+  std::vector<Tensor> grads;  // keeps dense copies of sparse-layout grads alive
+  std::vector<cpu::SgdParam<float>> f32;
+  std::vector<cpu::SgdParam<double>> f64;
   for (size_t i = 0; i < params_.size(); ++i) {
-    Tensor g = params_[i].grad();
-    if (!g.defined()) continue;
-    Tensor gd = ops::detail::dense(g);
+    if (!params_[i].grad().defined()) continue;
+    const Tensor& g = grads.emplace_back(ops::detail::dense(params_[i].grad()));
     // As in PyTorch, the momentum buffer starts as the first gradient this parameter gets.
     const bool first = options.momentum != 0 && !state_[i].count("momentum_buffer");
     Tensor* buf = options.momentum != 0 ? &slot(i, "momentum_buffer") : nullptr;
     dispatch_float(params_[i].dtype(), "SGD", [&]<class T>() {
-      cpu::sgd_step<T>(params_[i].data<T>(), gd.data<T>(), buf ? buf->data<T>() : nullptr, params_[i].numel(), T(lr_),
-                       T(options.weight_decay), T(options.momentum), T(options.dampening), options.nesterov, first);
+      cpu::SgdParam<T> q{params_[i].data<T>(), g.data<T>(), buf ? buf->data<T>() : nullptr, params_[i].numel(), first};
+      if constexpr (std::is_same_v<T, float>) f32.push_back(q);
+      else f64.push_back(q);
     });
   }
+  auto run = [&]<class T>(const std::vector<cpu::SgdParam<T>>& group) {
+    if (!group.empty())
+      cpu::sgd_step<T>(group, T(lr_), T(options.weight_decay), T(options.momentum), T(options.dampening), options.nesterov);
+  };
+  run(f32);
+  run(f64);
 }
 
 Adam::Adam(std::vector<Tensor> params, AdamOptions o, bool decoupled)
@@ -76,19 +85,29 @@ Adam::Adam(std::vector<Tensor> params, AdamOptions o, bool decoupled)
 void Adam::step() {
   ++step_;
   const double bc1 = 1 - std::pow(options.beta1, double(step_)), bc2 = 1 - std::pow(options.beta2, double(step_));
+  std::vector<Tensor> grads;  // keeps dense copies of sparse-layout grads alive
+  std::vector<cpu::AdamParam<float>> f32;
+  std::vector<cpu::AdamParam<double>> f64;
   for (size_t i = 0; i < params_.size(); ++i) {
-    Tensor g = params_[i].grad();
-    if (!g.defined()) continue;
-    Tensor gd = ops::detail::dense(g);
+    if (!params_[i].grad().defined()) continue;
+    const Tensor& g = grads.emplace_back(ops::detail::dense(params_[i].grad()));
     Tensor& m = slot(i, "exp_avg");
     Tensor& v = slot(i, "exp_avg_sq");
-    // AdamW decays the weights (p *= 1 - lr*wd); Adam adds wd*p to the gradient.
-    const double decay = decoupled ? 1 - lr_ * options.weight_decay : 1, l2 = decoupled ? 0 : options.weight_decay;
     dispatch_float(params_[i].dtype(), "Adam", [&]<class T>() {
-      cpu::adam_step<T>(params_[i].data<T>(), gd.data<T>(), m.data<T>(), v.data<T>(), params_[i].numel(), T(options.beta1),
-                        T(options.beta2), T(options.eps), T(lr_ / bc1), T(1 / std::sqrt(bc2)), T(decay), T(l2));
+      cpu::AdamParam<T> q{params_[i].data<T>(), g.data<T>(), m.data<T>(), v.data<T>(), params_[i].numel()};
+      if constexpr (std::is_same_v<T, float>) f32.push_back(q);
+      else f64.push_back(q);
     });
   }
+  // AdamW decays the weights (p *= 1 - lr*wd); Adam adds wd*p to the gradient.
+  const double decay = decoupled ? 1 - lr_ * options.weight_decay : 1, l2 = decoupled ? 0 : options.weight_decay;
+  auto run = [&]<class T>(const std::vector<cpu::AdamParam<T>>& group) {
+    if (!group.empty())
+      cpu::adam_step<T>(group, T(options.beta1), T(options.beta2), T(options.eps), T(lr_ / bc1), T(1 / std::sqrt(bc2)),
+                        T(decay), T(l2));
+  };
+  run(f32);
+  run(f64);
 }
 
 double clip_grad_norm_(const std::vector<Tensor>& params, double max_norm) {

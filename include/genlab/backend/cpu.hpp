@@ -2,6 +2,7 @@
 // src/cpu/ for T = float and double; vectorised with xsimd, threaded with OpenMP.
 #pragma once
 #include <cstdint>
+#include <vector>
 
 #include "genlab/core/dtype.hpp"
 #include "genlab/core/shape.hpp"
@@ -50,22 +51,58 @@ void rms_norm_backward(const T* x, const T* w, const T* rstd, const T* gy, T* gx
 template <class T>
 void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda, const T* b,
           int64_t ldb, T beta, T* c, int64_t ldc);
+// One product of a group, with gemm's arguments.
+template <class T>
+struct GemmArgs {
+  bool trans_a, trans_b;
+  int64_t m, n, k;
+  T alpha;
+  const T* a;
+  int64_t lda;
+  const T* b;
+  int64_t ldb;
+  T beta;
+  T* c;
+  int64_t ldc;
+};
+// Independent products (a linear's grad_input and grad_weight, bmm's batch)
+// computed together: the threads share the group's flops, each taking whole
+// columns (or rows) of the C matrices, so two mid-sized products run side by
+// side instead of each being split thinly. The C matrices must not overlap.
+template <class T>
+void gemm_group(const std::vector<GemmArgs<T>>& group);
 const char* blas_name();
 
 // Strided copy with dtype conversion: dst (contiguous) = src viewed through shape/strides.
 void copy_strided(const void* src, DType src_t, const Strides& src_strides, int64_t src_offset, void* dst, DType dst_t,
                   const Strides& dst_strides, int64_t dst_offset, const Shape& shape);
 
-// Optimizer kernels. Fused Adam(W) update over n elements: m, v moments; decay = 1 - lr*wd for AdamW
-// (1 for Adam), l2 = wd for Adam (0 for AdamW); step_size = lr / (1 - beta1^t),
-// rbc2 = 1 / sqrt(1 - beta2^t).
+// Optimizer kernels, each over all of an optimizer's parameters in one
+// parallel region (a model's small biases would not be worth a region each).
+// One parameter's buffers: values, gradient, optimizer state, length.
 template <class T>
-void adam_step(T* p, const T* g, T* m, T* v, int64_t n, T beta1, T beta2, T eps, T step_size, T rbc2, T decay, T l2);
-// SGD update with weight decay and optional momentum buffer `buf` (null: none);
-// `first` starts the buffer at the gradient, as torch.optim.SGD does.
+struct AdamParam {
+  T* p;
+  const T* g;
+  T* m;  // first moment
+  T* v;  // second moment
+  int64_t n;
+};
+// Fused Adam(W) update: decay = 1 - lr*wd for AdamW (1 for Adam), l2 = wd for
+// Adam (0 for AdamW); step_size = lr / (1 - beta1^t), rbc2 = 1 / sqrt(1 - beta2^t).
 template <class T>
-void sgd_step(T* p, const T* g, T* buf, int64_t n, T lr, T weight_decay, T momentum, T dampening, bool nesterov,
-              bool first);
+void adam_step(const std::vector<AdamParam<T>>& params, T beta1, T beta2, T eps, T step_size, T rbc2, T decay, T l2);
+template <class T>
+struct SgdParam {
+  T* p;
+  const T* g;
+  T* buf;      // momentum buffer, null without momentum
+  int64_t n;
+  bool first;  // the buffer starts at the gradient, as in torch.optim.SGD
+};
+// SGD update with weight decay and optional momentum (Nesterov or not).
+template <class T>
+void sgd_step(const std::vector<SgdParam<T>>& params, T lr, T weight_decay, T momentum, T dampening, bool nesterov);
 
 }  // namespace cpu
 }  // namespace genlab

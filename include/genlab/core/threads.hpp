@@ -4,6 +4,7 @@
 #pragma once
 #include <algorithm>
 #include <cstdint>
+#include <vector>
 
 namespace genlab {
 
@@ -21,6 +22,22 @@ void parallel_for(int64_t n, int64_t grain, F&& fn) {
     int64_t b = n * c / chunks, e = n * (c + 1) / chunks;
     fn(b, e);
   }
+}
+
+// parallel_for over several arrays laid end to end, in one parallel region
+// (an optimizer's parameters): fn(i, begin, end) runs on elements
+// [begin, end) of array i.
+template <class F>
+void parallel_for_parts(const std::vector<int64_t>& sizes, int64_t grain, F&& fn) {
+  int64_t total = 0;
+  for (int64_t n : sizes) total += n;
+  parallel_for(total, grain, [&](int64_t b, int64_t e) {
+    int64_t offset = 0;
+    for (size_t i = 0; i < sizes.size(); offset += sizes[i++]) {
+      const int64_t s = std::max(b, offset), t = std::min(e, offset + sizes[i]);
+      if (s < t) fn(i, s - offset, t - offset);
+    }
+  });
 }
 
 }  // namespace genlab

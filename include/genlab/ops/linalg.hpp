@@ -20,24 +20,48 @@ inline GemmOperand gemm_operand(const Tensor& m) {
   Tensor d = contiguous(m.detach());
   return {d, false, std::max<int64_t>(c, 1)};
 }
-// out[m, n] = a[m, k] @ b[k, n] (+ out when accumulate) into a contiguous `out`.
-inline void gemm_into(const Tensor& a, const Tensor& b, Tensor& out, bool accumulate = false) {
-  const int64_t m = a.shape()[0], k = a.shape()[1], n = b.shape()[1];
-  GemmOperand A = gemm_operand(a), B = gemm_operand(b);
-  if (out.device().is_cuda()) {
-    check_cuda_f32("matmul", out);
-    cuda::gemm(A.trans, B.trans, m, n, k, 1.f, A.t.data<float>(), A.ld, B.t.data<float>(), B.ld, accumulate ? 1.f : 0.f,
-               out.data<float>(), std::max<int64_t>(n, 1));
+// One product: out[m, n] = a[m, k] @ b[k, n] (+ out when accumulate), `out` contiguous.
+struct GemmJob {
+  Tensor a, b;
+  Tensor* out;
+  bool accumulate = false;
+};
+// Independent products computed together (cpu::gemm_group shares the threads
+// among them); all of one device and dtype.
+inline void gemm_group_into(const std::vector<GemmJob>& jobs) {
+  if (jobs.empty()) return;
+  std::vector<GemmOperand> A, B;  // keep any contiguous copies alive
+  for (const auto& j : jobs) {
+    A.push_back(gemm_operand(j.a));
+    B.push_back(gemm_operand(j.b));
+  }
+  const Tensor& first = *jobs[0].out;
+  if (first.device().is_cuda()) {
+    check_cuda_f32("matmul", first);
+    for (size_t i = 0; i < jobs.size(); ++i) {
+      const int64_t m = jobs[i].a.shape()[0], k = jobs[i].a.shape()[1], n = jobs[i].b.shape()[1];
+      cuda::gemm(A[i].trans, B[i].trans, m, n, k, 1.f, A[i].t.data<float>(), A[i].ld, B[i].t.data<float>(), B[i].ld,
+                 jobs[i].accumulate ? 1.f : 0.f, jobs[i].out->data<float>(), std::max<int64_t>(n, 1));
+    }
     return;
   }
-  dispatch_float(out.dtype(), "matmul", [&]<class T>() {
-    if (k == 0) {
-      if (!accumulate) std::fill(out.data<T>(), out.data<T>() + m * n, T(0));
-      return;
+  dispatch_float(first.dtype(), "matmul", [&]<class T>() {
+    std::vector<cpu::GemmArgs<T>> group;
+    for (size_t i = 0; i < jobs.size(); ++i) {
+      const int64_t m = jobs[i].a.shape()[0], k = jobs[i].a.shape()[1], n = jobs[i].b.shape()[1];
+      T* c = jobs[i].out->data<T>();
+      if (k == 0) {  // BLAS wants lda >= 1; the product is empty
+        if (!jobs[i].accumulate) std::fill(c, c + m * n, T(0));
+        continue;
+      }
+      group.push_back({A[i].trans, B[i].trans, m, n, k, T(1), A[i].t.data<T>(), A[i].ld, B[i].t.data<T>(), B[i].ld,
+                       T(jobs[i].accumulate ? 1 : 0), c, std::max<int64_t>(n, 1)});
     }
-    cpu::gemm<T>(A.trans, B.trans, m, n, k, T(1), A.t.data<T>(), A.ld, B.t.data<T>(), B.ld, T(accumulate ? 1 : 0),
-                 out.data<T>(), std::max<int64_t>(n, 1));
+    cpu::gemm_group<T>(group);
   });
+}
+inline void gemm_into(const Tensor& a, const Tensor& b, Tensor& out, bool accumulate = false) {
+  gemm_group_into({{a, b, &out, accumulate}});
 }
 }  // namespace detail
 
@@ -53,7 +77,12 @@ inline Tensor mm(const Tensor& a, const Tensor& b) {
     Tensor ad = a.detach(), bd = b.detach();
     bool ga = a.requires_grad(), gb = b.requires_grad();
     autograd::record("MmBackward", out, {a, b}, [ad, bd, ga, gb](const Tensor& g) {
-      return std::vector{ga ? mm(g, transpose(bd, 0, 1)) : Tensor(), gb ? mm(transpose(ad, 0, 1), g) : Tensor()};
+      Tensor gad = ga ? detail::empty_like(g, ad.shape()) : Tensor(), gbd = gb ? detail::empty_like(g, bd.shape()) : Tensor();
+      std::vector<detail::GemmJob> jobs;
+      if (ga) jobs.push_back({g, transpose(bd, 0, 1), &gad});
+      if (gb) jobs.push_back({transpose(ad, 0, 1), g, &gbd});
+      detail::gemm_group_into(jobs);
+      return std::vector{gad, gbd};
     });
   }
   return out;
@@ -66,10 +95,14 @@ inline Tensor bmm(const Tensor& a, const Tensor& b) {
   const int64_t B = a.shape()[0], M = a.shape()[1], N = b.shape()[2];
   Tensor out = detail::empty_like(a, {B, M, N});
   Tensor ad = a.detach(), bd = b.detach();
+  std::vector<Tensor> outs;
+  std::vector<detail::GemmJob> jobs;
+  outs.reserve(size_t(B));
   for (int64_t i = 0; i < B; ++i) {
-    Tensor oi = out.as_strided({M, N}, {N, 1}, i * M * N);
-    detail::gemm_into(select(ad, 0, i), select(bd, 0, i), oi);
+    outs.push_back(out.as_strided({M, N}, {N, 1}, i * M * N));
+    jobs.push_back({select(ad, 0, i), select(bd, 0, i), &outs.back()});
   }
+  detail::gemm_group_into(jobs);
   if (autograd::needs_grad(a, b)) {
     bool ga = a.requires_grad(), gb = b.requires_grad();
     autograd::record("BmmBackward", out, {a, b}, [ad, bd, ga, gb](const Tensor& g) {
@@ -128,8 +161,12 @@ inline Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias =
     Shape xs = x.shape();
     autograd::record("LinearBackward", y, {x, weight, bias}, [=](const Tensor& g) {
       Tensor g2 = g.dim() == 2 ? g : reshape(g, {-1, out});
-      return std::vector{gx ? reshape(mm(g2, wd), xs) : Tensor(), gw ? mm(transpose(g2, 0, 1), x2) : Tensor(),
-                         gb ? sum(g2, {0}) : Tensor()};
+      Tensor gx2 = gx ? detail::empty_like(g2, x2.shape()) : Tensor(), gwd = gw ? detail::empty_like(g2, wd.shape()) : Tensor();
+      std::vector<detail::GemmJob> jobs;  // grad_input = g @ W, grad_weight = g^T @ x, side by side
+      if (gx) jobs.push_back({g2, wd, &gx2});
+      if (gw) jobs.push_back({transpose(g2, 0, 1), x2, &gwd});
+      detail::gemm_group_into(jobs);
+      return std::vector{gx ? reshape(gx2, xs) : Tensor(), gwd, gb ? sum(g2, {0}) : Tensor()};
     });
   }
   return y;
