@@ -5,6 +5,7 @@
 #include <cblas.h>
 #include <omp.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -57,36 +58,54 @@ double memcpy_bandwidth(size_t bytes) {
   return best;
 }
 
-// Median MLP epoch time at 1 thread and at `threads`, the two interleaved epoch
-// by epoch so that both see the same machine noise.
-std::pair<double, double> mlp_epochs(const data::TensorDataset& train, int threads, int reps) {
+// MLP epoch time at 1 thread and at `threads`. The machine's noise comes in
+// bursts of a second or so, longer than a block of steps, so the two thread
+// counts alternate every eighth of an epoch (in A B B A order) and each epoch
+// time is the median block time times the blocks in an epoch, plus the
+// epoch's shuffle: many samples, each pair seeing nearly the same machine.
+std::pair<double, double> mlp_epochs(const data::TensorDataset& train, int threads, int epochs) {
   manual_seed(0);
   models::MLP net({784, 256, 128, 10});
   optim::Adam opt(net.parameters(), {.lr = 1e-3});
   // no background prefetch: "1 thread" must mean one core
   data::DataLoader loader(train, {.batch_size = 128, .shuffle = true, .seed = 0, .prefetch = data::Prefetch::off});
-  uint64_t epoch = 0;
-  auto run_epoch = [&] {
-    loader.start_epoch(epoch++);
-    while (auto b = loader.next()) {
+  constexpr int kBlocks = 8;
+  const int64_t per_block = loader.num_batches() / kBlocks;
+  auto steps = [&](int64_t n) {
+    for (int64_t i = 0; i < n; ++i) {
+      auto b = loader.next();
+      if (!b) return;
       Tensor loss = ops::cross_entropy(net(b->x), b->y);
       opt.zero_grad();
       loss.backward();
       opt.step();
     }
   };
-  run_epoch();  // warm-up
-  std::vector<double> t1, tn;
-  for (int r = 0; r < reps; ++r) {
-    for (int th : {1, threads}) {
+  auto seconds = [](auto&& fn) {
+    auto t0 = std::chrono::steady_clock::now();
+    fn();
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  };
+  loader.start_epoch(0);  // warm-up epoch
+  steps(loader.num_batches());
+  std::vector<double> t1, tn, shuffle;
+  for (int ep = 0; ep < epochs; ++ep) {
+    set_num_threads(1);
+    shuffle.push_back(seconds([&] { loader.start_epoch(uint64_t(ep + 1)); }));
+    for (int blk = 0; blk < kBlocks; ++blk) {
+      const int th = (blk % 4 == 0 || blk % 4 == 3) ? 1 : threads;
       set_num_threads(th);
-      (th == 1 ? t1 : tn).push_back(bench::median_seconds(run_epoch, 1, 0));
+      (th == 1 ? t1 : tn).push_back(seconds([&] { steps(per_block); }));
     }
+    steps(loader.num_batches());  // the remainder, untimed
   }
   set_num_threads(threads);
-  std::sort(t1.begin(), t1.end());
-  std::sort(tn.begin(), tn.end());
-  return {t1[t1.size() / 2], tn[tn.size() / 2]};
+  auto median = [](std::vector<double> v) {
+    std::nth_element(v.begin(), v.begin() + std::ptrdiff_t(v.size() / 2), v.end());
+    return v[v.size() / 2];
+  };
+  const double blocks_per_epoch = double(loader.num_batches()) / double(per_block);
+  return {median(t1) * blocks_per_epoch + median(shuffle), median(tn) * blocks_per_epoch + median(shuffle)};
 }
 
 }  // namespace
@@ -140,7 +159,7 @@ int main(int argc, char** argv) {
 
   if (want("mlp")) {
     auto train = data::fashion_mnist("train");
-    auto [e1, e2] = mlp_epochs(train, threads, quick ? 3 : 5);
+    auto [e1, e2] = mlp_epochs(train, threads, quick ? 4 : 10);
     std::printf("MLP epoch: %.3f s on 1 thread, %.3f s on %d threads (speed-up %.2f)\n", e1, e2, threads, e1 / e2);
     out.push_back({{"name", "MLP epoch 784-256-128-10 b128 Adam"}, {"group", "mlp"}, {"genlab_s", e2},
                    {"genlab_1t_s", e1}, {"threads", threads}, {"speedup", e1 / e2}});
