@@ -3,11 +3,11 @@
 
 #include <algorithm>
 
-#include "genlab/backend/cuda.hpp"
 #include "genlab/core/error.hpp"
+#include "impl.hpp"
 #include "kernels.cuh"
 
-namespace genlab::cuda {
+namespace genlab::cuda::impl {
 namespace {
 using kernels::DeviceCtx;
 
@@ -23,6 +23,15 @@ __global__ void binary_kernel(BinaryOp op, const float* a, const float* b, int64
   DeviceCtx c;
   kernels::binary_body(c, op, a, b, bn, out, n);
 }
+__global__ void copy_strided_kernel(const float* src, float* dst, kernels::TwoStrides l, int64_t n) {
+  DeviceCtx c;
+  kernels::copy_strided_body(c, src, dst, l, n);
+}
+__global__ void binary_strided_kernel(BinaryOp op, const float* a, const float* b, kernels::TwoStrides l, float* out,
+                                      int64_t n) {
+  DeviceCtx c;
+  kernels::binary_strided_body(c, op, a, b, l, out, n);
+}
 __global__ void sum_rows_kernel(const float* x, float* out, int64_t rows, int64_t cols) {
   DeviceCtx c;
   kernels::sum_rows_body(c, x, out, rows, cols);
@@ -36,25 +45,46 @@ void check_launch(const char* what) {
 }
 }  // namespace
 
-void unary(UnaryOp op, const float* x, float* y, int64_t n) {
+template <>
+void unary<Gpu>(UnaryOp op, const float* x, float* y, int64_t n) {
   if (n == 0) return;
   unary_kernel<<<grid_for(n), kBlock>>>(op, x, y, n);
   check_launch("unary");
 }
-void unary_backward(UnaryOp op, const float* x, const float* y, const float* gy, float* gx, int64_t n) {
+template <>
+void unary_backward<Gpu>(UnaryOp op, const float* x, const float* y, const float* gy, float* gx, int64_t n) {
   if (n == 0) return;
   unary_backward_kernel<<<grid_for(n), kBlock>>>(op, x, y, gy, gx, n);
   check_launch("unary_backward");
 }
-void binary(BinaryOp op, const float* a, const float* b, int64_t b_numel, float* out, int64_t n) {
+template <>
+void binary<Gpu>(BinaryOp op, const float* a, const float* b, int64_t b_numel, float* out, int64_t n) {
   if (n == 0) return;
   binary_kernel<<<grid_for(n), kBlock>>>(op, a, b, b_numel, out, n);
   check_launch("binary");
 }
-void sum_rows(const float* x, float* out, int64_t rows, int64_t cols) {
+template <>
+void copy_strided<Gpu>(const float* src, const Strides& src_strides, float* dst, const Strides& dst_strides,
+                  const Shape& shape) {
+  const int64_t n = numel_of(shape);
+  if (n == 0) return;
+  copy_strided_kernel<<<grid_for(n), kBlock>>>(src, dst, kernels::two_strides(shape, src_strides, dst_strides, "copy"), n);
+  check_launch("copy_strided");
+}
+template <>
+void binary_strided<Gpu>(BinaryOp op, const float* a, const Strides& a_strides, const float* b, const Strides& b_strides,
+                    float* out, const Shape& shape) {
+  const int64_t n = numel_of(shape);
+  if (n == 0) return;
+  binary_strided_kernel<<<grid_for(n), kBlock>>>(op, a, b, kernels::two_strides(shape, a_strides, b_strides, binary_name(op)),
+                                                 out, n);
+  check_launch("binary_strided");
+}
+template <>
+void sum_rows<Gpu>(const float* x, float* out, int64_t rows, int64_t cols) {
   if (rows == 0) return;
   sum_rows_kernel<<<unsigned(std::min<int64_t>(rows, 65535)), kBlock, kBlock * sizeof(float)>>>(x, out, rows, cols);
   check_launch("sum_rows");
 }
 
-}  // namespace genlab::cuda
+}  // namespace genlab::cuda::impl

@@ -10,6 +10,8 @@
 #include <cstdint>
 
 #include "genlab/backend/cpu.hpp"  // UnaryOp, BinaryOp
+#include "genlab/core/error.hpp"
+#include "genlab/core/shape.hpp"
 
 #if defined(__CUDACC__)
 #define GENLAB_HD __host__ __device__
@@ -94,6 +96,69 @@ template <class Ctx>
 GENLAB_HD void binary_body(Ctx& c, BinaryOp op, const float* a, const float* b, int64_t b_numel, float* out, int64_t n) {
   for (int64_t i = int64_t(c.block()) * c.block_dim() + c.thread(); i < n; i += int64_t(c.block_dim()) * c.grid_dim())
     out[i] = binary_apply(op, a[i], b_numel == 1 ? b[0] : b[i]);
+}
+
+// Two operands read (or written) through strides over one shape: the
+// element offsets of linear index i, row-major. Passed to kernels by value.
+constexpr int kMaxDims = 8;
+struct TwoStrides {
+  int ndim = 0;
+  int64_t shape[kMaxDims] = {}, s0[kMaxDims] = {}, s1[kMaxDims] = {};
+};
+GENLAB_HD inline void offsets_of(const TwoStrides& l, int64_t i, int64_t& o0, int64_t& o1) {
+  o0 = o1 = 0;
+  for (int d = l.ndim - 1; d >= 0; --d) {
+    const int64_t idx = i % l.shape[d];
+    i /= l.shape[d];
+    o0 += idx * l.s0[d];
+    o1 += idx * l.s1[d];
+  }
+}
+// Host side: drops size-1 dims and merges dims that are contiguous in both
+// operands, so most views need only a few dims; more than kMaxDims is an error.
+inline TwoStrides two_strides(const Shape& shape, const Strides& s0, const Strides& s1, const char* op) {
+  TwoStrides l;
+  int64_t shp[64], a[64], b[64];
+  int n = 0;
+  GENLAB_CHECK(shape.size() <= 64, op, " on CUDA: ", shape.size(), " dims are too many");
+  for (size_t d = 0; d < shape.size(); ++d) {
+    if (shape[d] == 1) continue;
+    if (n > 0 && a[n - 1] == s0[d] * shape[d] && b[n - 1] == s1[d] * shape[d]) {  // merge into the previous dim
+      shp[n - 1] *= shape[d];
+      a[n - 1] = s0[d];
+      b[n - 1] = s1[d];
+      continue;
+    }
+    shp[n] = shape[d], a[n] = s0[d], b[n] = s1[d];
+    ++n;
+  }
+  GENLAB_CHECK(n <= kMaxDims, op, " on CUDA: the view of shape ", shape_str(shape), " needs ", n, " dims after merging, at most ",
+               kMaxDims, " are supported");
+  l.ndim = n;
+  for (int d = 0; d < n; ++d) l.shape[d] = shp[d], l.s0[d] = a[d], l.s1[d] = b[d];
+  return l;
+}
+
+// dst = src over a shape, both strided (src may broadcast with stride 0):
+// layout s0 is src's, s1 dst's.
+template <class Ctx>
+GENLAB_HD void copy_strided_body(Ctx& c, const float* src, float* dst, const TwoStrides& l, int64_t n) {
+  for (int64_t i = int64_t(c.block()) * c.block_dim() + c.thread(); i < n; i += int64_t(c.block_dim()) * c.grid_dim()) {
+    int64_t os, od;
+    offsets_of(l, i, os, od);
+    dst[od] = src[os];
+  }
+}
+
+// out (contiguous) = op(a, b), a and b read through broadcast strides s0, s1.
+template <class Ctx>
+GENLAB_HD void binary_strided_body(Ctx& c, BinaryOp op, const float* a, const float* b, const TwoStrides& l, float* out,
+                                   int64_t n) {
+  for (int64_t i = int64_t(c.block()) * c.block_dim() + c.thread(); i < n; i += int64_t(c.block_dim()) * c.grid_dim()) {
+    int64_t oa, ob;
+    offsets_of(l, i, oa, ob);
+    out[i] = binary_apply(op, a[oa], b[ob]);
+  }
 }
 
 // One block per row: each thread sums a strided slice of the row, then a

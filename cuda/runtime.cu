@@ -1,13 +1,18 @@
-// CUDA runtime entry points: device memory, copies, synchronisation, cuBLAS GEMM.
+// CUDA runtime entry points on a real GPU: device memory, copies,
+// synchronisation, cuBLAS GEMM.
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
 #include <string>
 
-#include "genlab/backend/cuda.hpp"
 #include "genlab/core/error.hpp"
+#include "impl.hpp"
 
 namespace genlab::cuda {
+
+bool built() { return true; }
+
+namespace impl {
 namespace {
 void check(cudaError_t e, const char* what) {
   GENLAB_CHECK(e == cudaSuccess, "CUDA ", what, " failed: ", cudaGetErrorString(e));
@@ -25,9 +30,8 @@ cublasHandle_t handle() {
 }
 }  // namespace
 
-bool built() { return true; }
-
-int device_count() {
+template <>
+int device_count<Gpu>() {
   int n = 0;
   if (cudaGetDeviceCount(&n) != cudaSuccess) {
     cudaGetLastError();  // no driver or no device: clear the sticky error
@@ -36,23 +40,37 @@ int device_count() {
   return n;
 }
 
-void* malloc(size_t nbytes) {
+template <>
+void* malloc<Gpu>(size_t nbytes) {
   void* p = nullptr;
   check(cudaMalloc(&p, nbytes), "cudaMalloc");
   return p;
 }
-void free(void* p) { check(cudaFree(p), "cudaFree"); }
-void memcpy_h2d(void* dst, const void* src, size_t n) { check(cudaMemcpy(dst, src, n, cudaMemcpyHostToDevice), "memcpy h2d"); }
-void memcpy_d2h(void* dst, const void* src, size_t n) { check(cudaMemcpy(dst, src, n, cudaMemcpyDeviceToHost), "memcpy d2h"); }
-void memcpy_d2d(void* dst, const void* src, size_t n) { check(cudaMemcpy(dst, src, n, cudaMemcpyDeviceToDevice), "memcpy d2d"); }
-void synchronize() { check(cudaDeviceSynchronize(), "synchronize"); }
+template <>
+void free<Gpu>(void* p) { check(cudaFree(p), "cudaFree"); }
+template <>
+void memcpy_h2d<Gpu>(void* dst, const void* src, size_t n) {
+  check(cudaMemcpy(dst, src, n, cudaMemcpyHostToDevice), "memcpy h2d");
+}
+template <>
+void memcpy_d2h<Gpu>(void* dst, const void* src, size_t n) {
+  check(cudaMemcpy(dst, src, n, cudaMemcpyDeviceToHost), "memcpy d2h");
+}
+template <>
+void memcpy_d2d<Gpu>(void* dst, const void* src, size_t n) {
+  check(cudaMemcpy(dst, src, n, cudaMemcpyDeviceToDevice), "memcpy d2d");
+}
+template <>
+void synchronize<Gpu>() { check(cudaDeviceSynchronize(), "synchronize"); }
 
 // Row-major C = op(A) op(B) is column-major C^T = op(B)^T op(A)^T: swap the operands.
-void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda, const float* b,
-          int64_t ldb, float beta, float* c, int64_t ldc) {
+template <>
+void gemm<Gpu>(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
+               const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
   check_blas(cublasSgemm(handle(), tb ? CUBLAS_OP_T : CUBLAS_OP_N, ta ? CUBLAS_OP_T : CUBLAS_OP_N, int(n), int(m), int(k),
                          &alpha, b, int(ldb), a, int(lda), &beta, c, int(ldc)),
              "sgemm");
 }
 
+}  // namespace impl
 }  // namespace genlab::cuda

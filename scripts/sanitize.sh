@@ -5,9 +5,11 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 B="$ROOT/build-asan"
 cmake -S "$ROOT" -B "$B" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGENLAB_SANITIZE=ON -DGENLAB_CUDA=OFF \
   -DGENLAB_BUILD_BENCHMARKS=OFF >/dev/null
-cmake --build "$B" -j2 --target genlab_tests genlab_ops
+cmake --build "$B" -j2 --target genlab_tests genlab_ops genlab_gpu_tests
 # OpenMP's runtime keeps thread pools alive at exit; leak checks would only report those.
 export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 "$B/tests/genlab_tests" --gtest_brief=1 --gtest_filter=-*Convergence*:*Tutorial*
 "$B/tests/genlab_ops" grad > /dev/null
+# The CUDA code paths of the ops on the emulated device (built without nvcc here).
+GENLAB_CUDA_EMULATE=1 "$B/tests/genlab_gpu_tests" --gtest_brief=1
 echo "sanitize: ASan+UBSan test run passed"

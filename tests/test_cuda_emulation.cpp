@@ -68,3 +68,61 @@ TEST(CudaEmulation, SharedMemoryRowSumsWithSyncthreads) {
 TEST(CudaEmulation, RejectsBadLaunch) {
   EXPECT_THROW(emu::launch(1, 2048, 0, [](emu::Ctx&) {}), Error);
 }
+
+namespace {
+// A strided view for the strided kernels: its data, shape, strides and offset.
+struct View {
+  std::vector<float> data;
+  Shape shape;
+  Strides strides;
+  int64_t offset;
+};
+// A [4, 2, 3] view with strides {1, 15, 5} at offset 2, as a permuted slice
+// has: no dim is contiguous and none merges with its neighbour.
+View permuted_slice() { return {randn(4 * 3 * 5, 11), {4, 2, 3}, {1, 15, 5}, 2}; }
+}  // namespace
+
+TEST(CudaEmulation, StridedCopyOfViewsAndBroadcasts) {
+  View v = permuted_slice();
+  const int64_t n = numel_of(v.shape);
+  // view -> contiguous
+  std::vector<float> out(static_cast<size_t>(n)), ref(static_cast<size_t>(n));
+  auto l = k::two_strides(v.shape, v.strides, contiguous_strides(v.shape), "copy");
+  emu::launch(2, 8, 0, [&](emu::Ctx& c) { k::copy_strided_body(c, v.data.data() + v.offset, out.data(), l, n); });
+  cpu::copy_strided(v.data.data(), DType::f32, v.strides, v.offset, ref.data(), DType::f32, contiguous_strides(v.shape), 0,
+                    v.shape);
+  EXPECT_EQ(out, ref);
+  // a [3] row broadcast into a transposed [3, 6] destination (strides 1, 3)
+  std::vector<float> row = {1.f, 2.f, 3.f}, dst(18, 0.f);
+  auto lb = k::two_strides({3, 6}, {1, 0}, {1, 3}, "copy");
+  emu::launch(1, 4, 0, [&](emu::Ctx& c) { k::copy_strided_body(c, row.data(), dst.data(), lb, 18); });
+  for (int64_t i = 0; i < 3; ++i)
+    for (int64_t j = 0; j < 6; ++j) EXPECT_EQ(dst[size_t(i + 3 * j)], row[size_t(i)]) << i << "," << j;
+}
+
+TEST(CudaEmulation, BinaryWithBroadcastStrides) {
+  View v = permuted_slice();
+  auto b = randn(3, 12);  // broadcast along the last dim: strides {0, 0, 1}
+  const int64_t n = numel_of(v.shape);
+  for (BinaryOp op : {BinaryOp::add, BinaryOp::mul, BinaryOp::div, BinaryOp::maximum}) {
+    std::vector<float> out(static_cast<size_t>(n)), ref(static_cast<size_t>(n));
+    auto l = k::two_strides(v.shape, v.strides, {0, 0, 1}, binary_name(op));
+    emu::launch(3, 4, 0, [&](emu::Ctx& c) {
+      k::binary_strided_body(c, op, v.data.data() + v.offset, b.data(), l, out.data(), n);
+    });
+    cpu::binary(op, v.data.data() + v.offset, v.strides, b.data(), {0, 0, 1}, ref.data(), v.shape);
+    for (int64_t i = 0; i < n; ++i) ASSERT_FLOAT_EQ(out[size_t(i)], ref[size_t(i)]) << binary_name(op) << " " << i;
+  }
+}
+
+TEST(CudaEmulation, StridedLayoutsMergeDimsAndRejectTooMany) {
+  // a contiguous 10-dim tensor merges to one dim
+  Shape s(10, 2);
+  Strides c = contiguous_strides(s);
+  auto l = k::two_strides(s, c, c, "copy");
+  EXPECT_EQ(l.ndim, 1);
+  EXPECT_EQ(l.shape[0], 1024);
+  // every dim of a 10-dim view reversed: nothing merges
+  Strides r(c.rbegin(), c.rend());
+  EXPECT_THROW(k::two_strides(s, r, c, "copy"), Error);
+}

@@ -12,17 +12,56 @@ using namespace genlab;
   if (!cuda_is_available())                                                                                    \
   GTEST_SKIP() << (cuda::built() ? "no CUDA device on this machine" : "genlab built without CUDA (GENLAB_CUDA=OFF)")
 
+// Forward values and the gradients of every differentiable input, CUDA vs CPU:
+// loss = sum(op(inputs) * w) with the same random w on both devices.
 TEST(Gpu, EveryCudaOpMatchesTheCpu) {
   REQUIRE_GPU();
+  auto expect_close = [](const Tensor& got, const Tensor& ref, const std::string& what) {
+    auto g = got.to(Device::cpu()).to_vector<float>(), r = ref.to_vector<float>();
+    ASSERT_EQ(g.size(), r.size()) << what;
+    for (size_t i = 0; i < r.size(); ++i) EXPECT_NEAR(g[i], r[i], 1e-4f * (1 + std::abs(r[i]))) << what << " " << i;
+  };
   for (const auto& c : genlab::testing::op_table()) {
     if (!c.cuda) continue;
     auto in = genlab::testing::make_inputs(c, DType::f32, 9);
     std::vector<Tensor> gin;
-    for (auto& t : in) gin.push_back(t.to(Device::cuda()));
-    auto ref = c.fn(in).to_vector<float>(), got = c.fn(gin).to(Device::cpu()).to_vector<float>();
-    ASSERT_EQ(ref.size(), got.size()) << c.name;
-    for (size_t i = 0; i < ref.size(); ++i) EXPECT_NEAR(got[i], ref[i], 1e-4f * (1 + std::abs(ref[i]))) << c.name << " " << i;
+    for (size_t i = 0; i < in.size(); ++i) {
+      gin.push_back(in[i].to(Device::cuda()));
+      if (c.differentiable[i]) {
+        in[i].requires_grad_();
+        gin[i].requires_grad_();
+      }
+    }
+    Tensor ref = c.fn(in), got = c.fn(gin);
+    EXPECT_EQ(got.device(), Device::cuda()) << c.name;
+    expect_close(got, ref, c.name);
+    Tensor w = Tensor::randn(ref.shape());
+    ops::sum(ref * w).backward();
+    ops::sum(got * w.to(Device::cuda())).backward();
+    for (size_t i = 0; i < in.size(); ++i)
+      if (c.differentiable[i]) expect_close(gin[i].grad(), in[i].grad(), c.name + " grad of input " + std::to_string(i));
   }
+}
+
+// Views on the device: permuted, sliced and expanded tensors made contiguous,
+// copied into strided destinations, and reduced over leading dims.
+TEST(Gpu, StridedViewsCopyAndReduce) {
+  REQUIRE_GPU();
+  Tensor x = Tensor::randn({4, 3, 5}), gx = x.to(Device::cuda());
+  auto check = [](const Tensor& got, const Tensor& ref, const char* what) {
+    EXPECT_EQ(got.shape(), ref.shape()) << what;
+    EXPECT_EQ(got.to(Device::cpu()).to_vector<float>(), ref.contiguous().to_vector<float>()) << what;
+  };
+  check(ops::permute(gx, {2, 0, 1}).contiguous(), ops::permute(x, {2, 0, 1}), "permute");
+  check(ops::slice(gx, 1, 1, 3).contiguous(), ops::slice(x, 1, 1, 3), "slice");
+  check(ops::expand(ops::slice(gx, 0, 0, 1), {6, 3, 5}).contiguous(), ops::expand(ops::slice(x, 0, 0, 1), {6, 3, 5}),
+        "expand");
+  Tensor dst = Tensor::zeros({5, 3, 4}, TensorOptions(DType::f32, Device::cuda()));
+  Tensor view = ops::permute(dst, {2, 1, 0});  // strided destination
+  view.copy_(gx);
+  check(dst, ops::permute(x, {2, 1, 0}), "copy_ into a permuted view");
+  auto sum_ref = ops::sum(x, {0}).to_vector<float>(), sum_got = ops::sum(gx, {0}).to(Device::cpu()).to_vector<float>();
+  for (size_t i = 0; i < sum_ref.size(); ++i) EXPECT_NEAR(sum_got[i], sum_ref[i], 1e-5f) << "sum over dim 0, " << i;
 }
 
 TEST(Gpu, LargeMatmulMatchesCpu) {
@@ -35,6 +74,7 @@ TEST(Gpu, LargeMatmulMatchesCpu) {
 
 TEST(Gpu, AllocatorCachesDeviceBlocks) {
   REQUIRE_GPU();
+  if (!allocator_caches_blocks()) GTEST_SKIP() << "sanitizer build: the allocator does not cache";
   { Tensor a = Tensor::empty({1 << 20}, TensorOptions(DType::f32, Device::cuda())); }
   auto before = memory_stats(Device::cuda());
   { Tensor b = Tensor::empty({1 << 20}, TensorOptions(DType::f32, Device::cuda())); }

@@ -1,27 +1,44 @@
-// The CUDA entry points when genlab is built without nvcc: each says how to get CUDA.
-#include "genlab/backend/cuda.hpp"
+// The GPU side of the CUDA entry points when genlab is built without nvcc:
+// each says how to get CUDA. The emulated device (cuda::set_emulated) still works.
+#include "../../cuda/impl.hpp"
 #include "genlab/core/error.hpp"
 
 namespace genlab::cuda {
+
+bool built() { return false; }
+
+namespace impl {
 namespace {
 [[noreturn]] void unavailable(const char* what) {
   GENLAB_FAIL("cuda::", what, ": genlab was built without CUDA; reconfigure with -DGENLAB_CUDA=ON and nvcc on PATH");
 }
 }  // namespace
-bool built() { return false; }
-int device_count() { return 0; }
-void* malloc(size_t) { unavailable("malloc"); }
-void free(void*) { unavailable("free"); }
-void memcpy_h2d(void*, const void*, size_t) { unavailable("memcpy_h2d"); }
-void memcpy_d2h(void*, const void*, size_t) { unavailable("memcpy_d2h"); }
-void memcpy_d2d(void*, const void*, size_t) { unavailable("memcpy_d2d"); }
-void synchronize() { unavailable("synchronize"); }
-void unary(UnaryOp, const float*, float*, int64_t) { unavailable("unary"); }
-void unary_backward(UnaryOp, const float*, const float*, const float*, float*, int64_t) { unavailable("unary_backward"); }
-void binary(BinaryOp, const float*, const float*, int64_t, float*, int64_t) { unavailable("binary"); }
-void sum_rows(const float*, float*, int64_t, int64_t) { unavailable("sum_rows"); }
-void gemm(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t, const float*, int64_t, float, float*,
-          int64_t) {
+template <> int device_count<Gpu>() { return 0; }
+template <> void* malloc<Gpu>(size_t) { unavailable("malloc"); }
+template <> void free<Gpu>(void*) { unavailable("free"); }
+template <> void memcpy_h2d<Gpu>(void*, const void*, size_t) { unavailable("memcpy_h2d"); }
+template <> void memcpy_d2h<Gpu>(void*, const void*, size_t) { unavailable("memcpy_d2h"); }
+template <> void memcpy_d2d<Gpu>(void*, const void*, size_t) { unavailable("memcpy_d2d"); }
+template <> void synchronize<Gpu>() { unavailable("synchronize"); }
+template <> void unary<Gpu>(UnaryOp, const float*, float*, int64_t) { unavailable("unary"); }
+template <>
+void unary_backward<Gpu>(UnaryOp, const float*, const float*, const float*, float*, int64_t) {
+  unavailable("unary_backward");
+}
+template <> void binary<Gpu>(BinaryOp, const float*, const float*, int64_t, float*, int64_t) { unavailable("binary"); }
+template <> void sum_rows<Gpu>(const float*, float*, int64_t, int64_t) { unavailable("sum_rows"); }
+template <>
+void copy_strided<Gpu>(const float*, const Strides&, float*, const Strides&, const Shape&) {
+  unavailable("copy_strided");
+}
+template <>
+void binary_strided<Gpu>(BinaryOp, const float*, const Strides&, const float*, const Strides&, float*, const Shape&) {
+  unavailable("binary_strided");
+}
+template <>
+void gemm<Gpu>(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t, const float*, int64_t, float, float*,
+               int64_t) {
   unavailable("gemm");
 }
+}  // namespace impl
 }  // namespace genlab::cuda

@@ -136,19 +136,43 @@ void Tensor::copy_(const Tensor& src) {
                       storage_offset(), shape());
     return;
   }
-  // Cross-device: stage through contiguous buffers of the same dtype.
-  GENLAB_CHECK(is_contiguous(), "copy_ into a non-contiguous ", device().str(), " tensor of shape ", shape_str(shape()));
+  // On the GPU, float32 to float32: the strided copy kernel (views, broadcasts).
+  const bool f32 = dtype() == DType::f32 && src.dtype() == DType::f32;
+  if (device().is_cuda() && src.device().is_cuda() && f32) {
+    cuda::copy_strided(src.data<float>(), ss, data<float>(), strides(), shape());
+    return;
+  }
+  // Otherwise (across devices, or a dtype conversion) stage through the host,
+  // where broadcasting and conversion happen; device-side views go through a
+  // contiguous device buffer, which the kernel above fills (float32 only).
   Tensor s = src;
-  if (s.device().is_cuda()) {  // bring the source to the host as-is, then convert there
-    GENLAB_CHECK(s.is_contiguous(), "copy_ from a non-contiguous cuda tensor");
+  if (s.device().is_cuda()) {
+    if (!s.is_contiguous()) {
+      GENLAB_CHECK(s.dtype() == DType::f32, "copy_ from a non-contiguous ", dtype_name(s.dtype()), " cuda tensor of shape ",
+                   shape_str(s.shape()), ": CUDA strided copies are float32 only");
+      Tensor d = empty(s.shape(), TensorOptions(s.dtype(), s.device()));
+      d.copy_(s);
+      s = d;
+    }
     Tensor h = empty(s.shape(), s.dtype());
     cuda::memcpy_d2h(h.raw_data(), s.raw_data(), s.nbytes());
     s = h;
   }
-  if (device().is_cpu()) { copy_(s); return; }
+  if (device().is_cpu()) {
+    copy_(s);
+    return;
+  }
   Tensor h = empty(shape(), dtype());
   h.copy_(s);
-  cuda::memcpy_h2d(raw_data(), h.raw_data(), h.nbytes());
+  if (is_contiguous()) {
+    cuda::memcpy_h2d(raw_data(), h.raw_data(), h.nbytes());
+    return;
+  }
+  GENLAB_CHECK(dtype() == DType::f32, "copy_ into a non-contiguous ", dtype_name(dtype()), " cuda tensor of shape ",
+               shape_str(shape()), ": CUDA strided copies are float32 only");
+  Tensor d = empty(shape(), TensorOptions(dtype(), device()));
+  cuda::memcpy_h2d(d.raw_data(), h.raw_data(), h.nbytes());
+  copy_(d);
 }
 
 void Tensor::fill_(double v) {

@@ -1,6 +1,7 @@
 // CUDA backend entry points: raw device pointers and sizes in, no autograd.
-// Defined in cuda/ when genlab is built with CUDA (GENLAB_HAS_CUDA=1); without
-// it, calling them throws genlab::Error naming the missing build option.
+// Defined in cuda/: cuda/select.cpp forwards each to the GPU implementation
+// (cuda/*.cu when built with nvcc; without it, src/core/cuda_stub.cpp throws
+// genlab::Error naming the missing build option) or to the emulated device.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -10,7 +11,16 @@
 namespace genlab::cuda {
 
 bool built();             // compiled with nvcc
-int device_count();       // 0 when no GPU (or no driver)
+int device_count();       // 0 when no GPU (or no driver); 1 when emulated
+
+// The emulated device: with GENLAB_CUDA_EMULATE=1 in the environment, or after
+// set_emulated(true), "cuda:0" is host memory and the kernel bodies run through
+// the CPU emulation harness (cuda/emulate.hpp; cuBLAS is replaced by the CPU
+// GEMM), with or without nvcc. Every CUDA code path of the ops then runs
+// without a GPU: for tests, and slow. Switch before creating CUDA tensors.
+bool emulated();
+void set_emulated(bool on);
+
 void* malloc(size_t nbytes);
 void free(void* p);
 void memcpy_h2d(void* dst, const void* src, size_t nbytes);
@@ -24,6 +34,12 @@ void unary(UnaryOp op, const float* x, float* y, int64_t n);
 void unary_backward(UnaryOp op, const float* x, const float* y, const float* gy, float* gx, int64_t n);
 void binary(BinaryOp op, const float* a, const float* b, int64_t b_numel, float* out, int64_t n);
 void sum_rows(const float* x, float* out, int64_t rows, int64_t cols);
+// Strided forms (pointers already at the tensors' storage offsets; a stride of
+// 0 broadcasts): dst = src over `shape`; out (contiguous) = op(a, b).
+void copy_strided(const float* src, const Strides& src_strides, float* dst, const Strides& dst_strides,
+                  const Shape& shape);
+void binary_strided(BinaryOp op, const float* a, const Strides& a_strides, const float* b, const Strides& b_strides,
+                    float* out, const Shape& shape);
 void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
           const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
 

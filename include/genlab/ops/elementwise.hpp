@@ -15,11 +15,12 @@ inline Tensor binary_forward(BinaryOp op, const Tensor& a, const Tensor& b) {
   Tensor out = empty_like(a, shape);
   if (a.device().is_cuda()) {
     check_cuda_f32(binary_name(op), a);
-    Tensor da = dense(a), db = dense(b);
-    GENLAB_CHECK(a.shape() == shape && (b.numel() == 1 || b.shape() == shape), binary_name(op),
-                 " on CUDA: broadcasting ", shape_str(a.shape()), " with ", shape_str(b.shape()),
-                 " is only supported for a scalar right operand");
-    cuda::binary(op, da.data<float>(), db.data<float>(), db.numel(), out.data<float>(), out.numel());
+    const bool dense_a = a.is_contiguous() && a.shape() == shape;
+    if (dense_a && ((b.is_contiguous() && b.shape() == shape) || b.numel() == 1))  // the common case: flat indexing
+      cuda::binary(op, a.data<float>(), b.data<float>(), b.numel(), out.data<float>(), out.numel());
+    else
+      cuda::binary_strided(op, a.data<float>(), broadcast_strides(a, shape), b.data<float>(), broadcast_strides(b, shape),
+                           out.data<float>(), shape);
     return out;
   }
   dispatch_float(a.dtype(), binary_name(op), [&]<class T>() {
@@ -118,10 +119,10 @@ inline void add_(Tensor& dst, const Tensor& src) {
   GENLAB_CHECK(broadcast_shapes(dst.shape(), src.shape(), "add_") == dst.shape(), "add_: ", shape_str(src.shape()),
                " does not broadcast to ", shape_str(dst.shape()));
   if (dst.device().is_cuda()) {
-    GENLAB_CHECK(dst.is_contiguous(), "add_ on CUDA needs a contiguous destination");
+    GENLAB_CHECK(dst.is_contiguous(), "add_ on CUDA needs a contiguous destination, got strides ", shape_str(dst.strides()));
     detail::check_cuda_f32("add_", dst);
-    Tensor s = detail::dense(src);
-    cuda::binary(BinaryOp::add, dst.data<float>(), s.data<float>(), s.numel(), dst.data<float>(), dst.numel());
+    cuda::binary_strided(BinaryOp::add, dst.data<float>(), dst.strides(), src.data<float>(),
+                         detail::broadcast_strides(src, dst.shape()), dst.data<float>(), dst.shape());
     return;
   }
   dispatch_float(dst.dtype(), "add_", [&]<class T>() {

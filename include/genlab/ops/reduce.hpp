@@ -34,9 +34,11 @@ struct Blocked {
   Tensor data;
   int64_t outer, r, inner;
 };
-inline Blocked block_for(const Tensor& x, const std::vector<int64_t>& dims) {
+// trailing: the reduced dims are moved last (inner == 1), as the CUDA kernel wants.
+inline Blocked block_for(const Tensor& x, const std::vector<int64_t>& dims, bool trailing = false) {
   const Shape& s = x.shape();
   bool adjacent = dims.empty() || dims.back() - dims.front() + 1 == int64_t(dims.size());
+  if (trailing && !dims.empty() && dims.back() != x.dim() - 1) adjacent = false;
   if (adjacent) {
     int64_t outer = 1, r = 1, inner = 1;
     for (int64_t i = 0; i < int64_t(s.size()); ++i) {
@@ -63,9 +65,7 @@ inline Tensor sum(const Tensor& x, const std::vector<int64_t>& dims, bool keepdi
   Tensor out = detail::empty_like(x, out_shape);
   if (x.device().is_cuda()) {
     detail::check_cuda_f32("sum", x);
-    auto b = detail::block_for(x, rd);
-    GENLAB_CHECK(b.inner == 1, "sum on CUDA reduces trailing dims only, got dims ", shape_str(rd), " of ",
-                 shape_str(x.shape()));
+    auto b = detail::block_for(x, rd, /*trailing=*/true);
     cuda::sum_rows(b.data.data<float>(), out.data<float>(), b.outer, b.r);
   } else {
     auto b = detail::block_for(x, rd);

@@ -1,0 +1,83 @@
+// The emulated CUDA device (cuda::emulated()): device memory is host memory
+// and every kernel body from kernels.cuh runs through the emulation harness,
+// so the ops' CUDA code paths (dispatch, strides, launches, autograd on the
+// device) are tested without a GPU. cuBLAS, not our code, is stood in for by
+// the CPU GEMM. Small launches keep the thread-per-CUDA-thread harness cheap.
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+
+#include "emulate.hpp"
+#include "impl.hpp"
+#include "kernels.cuh"
+
+namespace genlab::cuda::impl {
+namespace {
+constexpr unsigned kBlock = 32, kMaxGrid = 4;  // a power of two, as sum_rows wants
+unsigned grid_for(int64_t n) { return unsigned(std::clamp<int64_t>((n + kBlock - 1) / kBlock, 1, kMaxGrid)); }
+template <class Body>
+void launch(int64_t n, size_t shared_bytes, Body body) {
+  emulate::launch(grid_for(n), kBlock, shared_bytes, body);
+}
+}  // namespace
+
+template <>
+int device_count<Emulated>() { return 1; }
+template <>
+void* malloc<Emulated>(size_t nbytes) {
+  void* p = std::aligned_alloc(256, (std::max<size_t>(nbytes, 1) + 255) / 256 * 256);
+  GENLAB_CHECK(p, "emulated cudaMalloc of ", nbytes, " bytes failed");
+  return p;
+}
+template <>
+void free<Emulated>(void* p) { std::free(p); }
+template <>
+void memcpy_h2d<Emulated>(void* dst, const void* src, size_t n) { std::memcpy(dst, src, n); }
+template <>
+void memcpy_d2h<Emulated>(void* dst, const void* src, size_t n) { std::memcpy(dst, src, n); }
+template <>
+void memcpy_d2d<Emulated>(void* dst, const void* src, size_t n) { std::memcpy(dst, src, n); }
+template <>
+void synchronize<Emulated>() {}
+
+template <>
+void unary<Emulated>(UnaryOp op, const float* x, float* y, int64_t n) {
+  if (n > 0) launch(n, 0, [&](emulate::Ctx& c) { kernels::unary_body(c, op, x, y, n); });
+}
+template <>
+void unary_backward<Emulated>(UnaryOp op, const float* x, const float* y, const float* gy, float* gx, int64_t n) {
+  if (n > 0) launch(n, 0, [&](emulate::Ctx& c) { kernels::unary_backward_body(c, op, x, y, gy, gx, n); });
+}
+template <>
+void binary<Emulated>(BinaryOp op, const float* a, const float* b, int64_t b_numel, float* out, int64_t n) {
+  if (n > 0) launch(n, 0, [&](emulate::Ctx& c) { kernels::binary_body(c, op, a, b, b_numel, out, n); });
+}
+template <>
+void copy_strided<Emulated>(const float* src, const Strides& src_strides, float* dst, const Strides& dst_strides,
+                            const Shape& shape) {
+  const int64_t n = numel_of(shape);
+  if (n == 0) return;
+  const auto l = kernels::two_strides(shape, src_strides, dst_strides, "copy");
+  launch(n, 0, [&](emulate::Ctx& c) { kernels::copy_strided_body(c, src, dst, l, n); });
+}
+template <>
+void binary_strided<Emulated>(BinaryOp op, const float* a, const Strides& a_strides, const float* b,
+                              const Strides& b_strides, float* out, const Shape& shape) {
+  const int64_t n = numel_of(shape);
+  if (n == 0) return;
+  const auto l = kernels::two_strides(shape, a_strides, b_strides, binary_name(op));
+  launch(n, 0, [&](emulate::Ctx& c) { kernels::binary_strided_body(c, op, a, b, l, out, n); });
+}
+template <>
+void sum_rows<Emulated>(const float* x, float* out, int64_t rows, int64_t cols) {
+  if (rows == 0) return;
+  emulate::launch(unsigned(std::min<int64_t>(rows, kMaxGrid)), kBlock, kBlock * sizeof(float),
+                  [&](emulate::Ctx& c) { kernels::sum_rows_body(c, x, out, rows, cols); });
+}
+template <>
+void gemm<Emulated>(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
+                    const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  cpu::gemm<float>(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+}  // namespace genlab::cuda::impl

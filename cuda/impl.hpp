@@ -1,0 +1,36 @@
+// The two implementations behind genlab/backend/cuda.hpp, chosen at run time
+// by cuda::emulated(): B = Gpu (cuda/*.cu, compiled by nvcc; stubs in
+// src/core/cuda_stub.cpp without it) or Emulated (cuda/emulated.cpp, the
+// kernel bodies run on the host by the emulation harness). Each entry point
+// is declared once and specialised per implementation.
+#pragma once
+#include "genlab/backend/cuda.hpp"
+
+namespace genlab::cuda::impl {
+
+struct Gpu;
+struct Emulated;
+
+template <class B> int device_count();
+template <class B> void* malloc(size_t nbytes);
+template <class B> void free(void* p);
+template <class B> void memcpy_h2d(void* dst, const void* src, size_t nbytes);
+template <class B> void memcpy_d2h(void* dst, const void* src, size_t nbytes);
+template <class B> void memcpy_d2d(void* dst, const void* src, size_t nbytes);
+template <class B> void synchronize();
+template <class B> void unary(UnaryOp op, const float* x, float* y, int64_t n);
+template <class B>
+void unary_backward(UnaryOp op, const float* x, const float* y, const float* gy, float* gx, int64_t n);
+template <class B> void binary(BinaryOp op, const float* a, const float* b, int64_t b_numel, float* out, int64_t n);
+template <class B> void sum_rows(const float* x, float* out, int64_t rows, int64_t cols);
+template <class B>
+void copy_strided(const float* src, const Strides& src_strides, float* dst, const Strides& dst_strides,
+                  const Shape& shape);
+template <class B>
+void binary_strided(BinaryOp op, const float* a, const Strides& a_strides, const float* b, const Strides& b_strides,
+                    float* out, const Shape& shape);
+template <class B>
+void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
+          const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
+
+}  // namespace genlab::cuda::impl

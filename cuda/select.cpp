@@ -1,0 +1,69 @@
+// The public CUDA entry points (genlab/backend/cuda.hpp): each forwards to the
+// GPU implementation, or to the emulated device when cuda::emulated().
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+
+#include "genlab/core/error.hpp"
+#include "genlab/core/allocator.hpp"
+#include "impl.hpp"
+
+namespace genlab::cuda {
+namespace {
+bool& emulation_flag() {
+  static bool on = [] {
+    const char* e = std::getenv("GENLAB_CUDA_EMULATE");
+    return e && std::strcmp(e, "0") != 0 && *e;
+  }();
+  return on;
+}
+std::atomic<int64_t> g_live_blocks{0};  // device blocks malloc'd and not yet freed
+}  // namespace
+
+bool emulated() { return emulation_flag(); }
+void set_emulated(bool on) {
+  if (on == emulated()) return;
+  empty_cache(Device::cuda());  // the caching allocator's blocks belong to the old device
+  GENLAB_CHECK(g_live_blocks == 0, "cuda::set_emulated(", on, "): ", g_live_blocks.load(),
+               " CUDA blocks are still alive; switch before creating CUDA tensors");
+  emulation_flag() = on;
+}
+
+#define GENLAB_CUDA_SELECT(fn, ...) (emulated() ? impl::fn<impl::Emulated>(__VA_ARGS__) : impl::fn<impl::Gpu>(__VA_ARGS__))
+
+int device_count() { return GENLAB_CUDA_SELECT(device_count); }
+void* malloc(size_t nbytes) {
+  void* p = GENLAB_CUDA_SELECT(malloc, nbytes);
+  ++g_live_blocks;
+  return p;
+}
+void free(void* p) {
+  GENLAB_CUDA_SELECT(free, p);
+  --g_live_blocks;
+}
+void memcpy_h2d(void* dst, const void* src, size_t n) { GENLAB_CUDA_SELECT(memcpy_h2d, dst, src, n); }
+void memcpy_d2h(void* dst, const void* src, size_t n) { GENLAB_CUDA_SELECT(memcpy_d2h, dst, src, n); }
+void memcpy_d2d(void* dst, const void* src, size_t n) { GENLAB_CUDA_SELECT(memcpy_d2d, dst, src, n); }
+void synchronize() { GENLAB_CUDA_SELECT(synchronize); }
+void unary(UnaryOp op, const float* x, float* y, int64_t n) { GENLAB_CUDA_SELECT(unary, op, x, y, n); }
+void unary_backward(UnaryOp op, const float* x, const float* y, const float* gy, float* gx, int64_t n) {
+  GENLAB_CUDA_SELECT(unary_backward, op, x, y, gy, gx, n);
+}
+void binary(BinaryOp op, const float* a, const float* b, int64_t b_numel, float* out, int64_t n) {
+  GENLAB_CUDA_SELECT(binary, op, a, b, b_numel, out, n);
+}
+void sum_rows(const float* x, float* out, int64_t rows, int64_t cols) { GENLAB_CUDA_SELECT(sum_rows, x, out, rows, cols); }
+void copy_strided(const float* src, const Strides& src_strides, float* dst, const Strides& dst_strides,
+                  const Shape& shape) {
+  GENLAB_CUDA_SELECT(copy_strided, src, src_strides, dst, dst_strides, shape);
+}
+void binary_strided(BinaryOp op, const float* a, const Strides& a_strides, const float* b, const Strides& b_strides,
+                    float* out, const Shape& shape) {
+  GENLAB_CUDA_SELECT(binary_strided, op, a, a_strides, b, b_strides, out, shape);
+}
+void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda, const float* b,
+          int64_t ldb, float beta, float* c, int64_t ldc) {
+  GENLAB_CUDA_SELECT(gemm, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+}  // namespace genlab::cuda
