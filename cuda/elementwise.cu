@@ -65,19 +65,19 @@ void binary<Gpu>(BinaryOp op, const float* a, const float* b, int64_t b_numel, f
 }
 template <>
 void copy_strided<Gpu>(const float* src, const Strides& src_strides, float* dst, const Strides& dst_strides,
-                  const Shape& shape) {
+                       const Shape& shape) {
   const int64_t n = numel_of(shape);
   if (n == 0) return;
   copy_strided_kernel<<<grid_for(n), kBlock>>>(src, dst, kernels::two_strides(shape, src_strides, dst_strides, "copy"), n);
   check_launch("copy_strided");
 }
 template <>
-void binary_strided<Gpu>(BinaryOp op, const float* a, const Strides& a_strides, const float* b, const Strides& b_strides,
-                    float* out, const Shape& shape) {
+void binary_strided<Gpu>(BinaryOp op, const float* a, const Strides& a_strides, const float* b,
+                         const Strides& b_strides, float* out, const Shape& shape) {
   const int64_t n = numel_of(shape);
   if (n == 0) return;
-  binary_strided_kernel<<<grid_for(n), kBlock>>>(op, a, b, kernels::two_strides(shape, a_strides, b_strides, binary_name(op)),
-                                                 out, n);
+  const auto l = kernels::two_strides(shape, a_strides, b_strides, binary_name(op));
+  binary_strided_kernel<<<grid_for(n), kBlock>>>(op, a, b, l, out, n);
   check_launch("binary_strided");
 }
 template <>
