@@ -56,7 +56,7 @@ SGD::SGD(std::vector<Tensor> params, SGDOptions o) : Optimizer(std::move(params)
 
 void SGD::step() {
   ++step_;
-  std::vector<Tensor> grads;  // keeps dense copies of sparse-layout grads alive
+  std::vector<Tensor> grads;  // keeps contiguous copies of strided grads alive
   std::vector<cpu::SgdParam<float>> f32;
   std::vector<cpu::SgdParam<double>> f64;
   for (size_t i = 0; i < params_.size(); ++i) {
@@ -85,7 +85,7 @@ Adam::Adam(std::vector<Tensor> params, AdamOptions o, bool decoupled)
 void Adam::step() {
   ++step_;
   const double bc1 = 1 - std::pow(options.beta1, double(step_)), bc2 = 1 - std::pow(options.beta2, double(step_));
-  std::vector<Tensor> grads;  // keeps dense copies of sparse-layout grads alive
+  std::vector<Tensor> grads;  // keeps contiguous copies of strided grads alive
   std::vector<cpu::AdamParam<float>> f32;
   std::vector<cpu::AdamParam<double>> f64;
   for (size_t i = 0; i < params_.size(); ++i) {
