@@ -16,8 +16,13 @@ namespace {
 constexpr unsigned kBlock = 32, kMaxGrid = 4;  // a power of two, as sum_rows wants
 unsigned grid_for(int64_t n) { return unsigned(std::clamp<int64_t>((n + kBlock - 1) / kBlock, 1, kMaxGrid)); }
 template <class Body>
-void launch(int64_t n, size_t shared_bytes, Body body) {
-  emulate::launch(grid_for(n), kBlock, shared_bytes, body);
+void launch(int64_t n, Body body) {
+  emulate::launch(grid_for(n), kBlock, 0, body);
+}
+// One block per row, as on the GPU (capped at kMaxGrid: the bodies grid-stride over rows).
+template <class Body>
+void launch_rows(int64_t rows, Body body) {
+  emulate::launch(unsigned(std::min<int64_t>(rows, kMaxGrid)), kBlock, kBlock * sizeof(float), body);
 }
 }  // namespace
 
@@ -42,15 +47,15 @@ void synchronize<Emulated>() {}
 
 template <>
 void unary<Emulated>(UnaryOp op, const float* x, float* y, int64_t n) {
-  if (n > 0) launch(n, 0, [&](emulate::Ctx& c) { kernels::unary_body(c, op, x, y, n); });
+  if (n > 0) launch(n, [&](emulate::Ctx& c) { kernels::unary_body(c, op, x, y, n); });
 }
 template <>
 void unary_backward<Emulated>(UnaryOp op, const float* x, const float* y, const float* gy, float* gx, int64_t n) {
-  if (n > 0) launch(n, 0, [&](emulate::Ctx& c) { kernels::unary_backward_body(c, op, x, y, gy, gx, n); });
+  if (n > 0) launch(n, [&](emulate::Ctx& c) { kernels::unary_backward_body(c, op, x, y, gy, gx, n); });
 }
 template <>
 void binary<Emulated>(BinaryOp op, const float* a, const float* b, int64_t b_numel, float* out, int64_t n) {
-  if (n > 0) launch(n, 0, [&](emulate::Ctx& c) { kernels::binary_body(c, op, a, b, b_numel, out, n); });
+  if (n > 0) launch(n, [&](emulate::Ctx& c) { kernels::binary_body(c, op, a, b, b_numel, out, n); });
 }
 template <>
 void copy_strided<Emulated>(const float* src, const Strides& src_strides, float* dst, const Strides& dst_strides,
@@ -58,7 +63,7 @@ void copy_strided<Emulated>(const float* src, const Strides& src_strides, float*
   const int64_t n = numel_of(shape);
   if (n == 0) return;
   const auto l = kernels::two_strides(shape, src_strides, dst_strides, "copy");
-  launch(n, 0, [&](emulate::Ctx& c) { kernels::copy_strided_body(c, src, dst, l, n); });
+  launch(n, [&](emulate::Ctx& c) { kernels::copy_strided_body(c, src, dst, l, n); });
 }
 template <>
 void binary_strided<Emulated>(BinaryOp op, const float* a, const Strides& a_strides, const float* b,
@@ -66,13 +71,20 @@ void binary_strided<Emulated>(BinaryOp op, const float* a, const Strides& a_stri
   const int64_t n = numel_of(shape);
   if (n == 0) return;
   const auto l = kernels::two_strides(shape, a_strides, b_strides, binary_name(op));
-  launch(n, 0, [&](emulate::Ctx& c) { kernels::binary_strided_body(c, op, a, b, l, out, n); });
+  launch(n, [&](emulate::Ctx& c) { kernels::binary_strided_body(c, op, a, b, l, out, n); });
 }
 template <>
 void sum_rows<Emulated>(const float* x, float* out, int64_t rows, int64_t cols) {
-  if (rows == 0) return;
-  emulate::launch(unsigned(std::min<int64_t>(rows, kMaxGrid)), kBlock, kBlock * sizeof(float),
-                  [&](emulate::Ctx& c) { kernels::sum_rows_body(c, x, out, rows, cols); });
+  if (rows > 0) launch_rows(rows, [&](emulate::Ctx& c) { kernels::sum_rows_body(c, x, out, rows, cols); });
+}
+template <>
+void softmax<Emulated>(const float* x, float* y, int64_t rows, int64_t cols, bool log) {
+  if (rows > 0 && cols > 0) launch_rows(rows, [&](emulate::Ctx& c) { kernels::softmax_body(c, x, y, rows, cols, log); });
+}
+template <>
+void softmax_backward<Emulated>(const float* y, const float* gy, float* gx, int64_t rows, int64_t cols, bool log) {
+  if (rows > 0 && cols > 0)
+    launch_rows(rows, [&](emulate::Ctx& c) { kernels::softmax_backward_body(c, y, gy, gx, rows, cols, log); });
 }
 template <>
 void gemm<Emulated>(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,

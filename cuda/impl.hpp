@@ -29,6 +29,9 @@ void copy_strided(const float* src, const Strides& src_strides, float* dst, cons
 template <class B>
 void binary_strided(BinaryOp op, const float* a, const Strides& a_strides, const float* b, const Strides& b_strides,
                     float* out, const Shape& shape);
+template <class B> void softmax(const float* x, float* y, int64_t rows, int64_t cols, bool log);
+template <class B>
+void softmax_backward(const float* y, const float* gy, float* gx, int64_t rows, int64_t cols, bool log);
 template <class B>
 void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
           const float* b, int64_t ldb, float beta, float* c, int64_t ldc);

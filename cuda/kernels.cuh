@@ -161,22 +161,71 @@ GENLAB_HD void binary_strided_body(Ctx& c, BinaryOp op, const float* a, const fl
   }
 }
 
-// One block per row: each thread sums a strided slice of the row, then a
-// shared-memory tree reduction. block_dim must be a power of two.
+// Combines one value per thread of the block through shared memory (a tree
+// of halving strides; block_dim must be a power of two) and returns the
+// result to every thread. `op` is a binary function, e.g. a sum or a max.
+template <class Ctx, class Op>
+GENLAB_HD float block_reduce(Ctx& c, float v, Op op) {
+  float* partial = c.template shared<float>();
+  partial[c.thread()] = v;
+  c.sync();
+  for (unsigned stride = c.block_dim() / 2; stride > 0; stride /= 2) {
+    if (c.thread() < stride) partial[c.thread()] = op(partial[c.thread()], partial[c.thread() + stride]);
+    c.sync();
+  }
+  const float result = partial[0];
+  c.sync();  // partial[] is reused by the next reduction
+  return result;
+}
+struct Sum {
+  GENLAB_HD float operator()(float a, float b) const { return a + b; }
+};
+struct Max {
+  GENLAB_HD float operator()(float a, float b) const { return a > b ? a : b; }
+};
+
+// One block per row (grid-stride over rows): each thread sums a strided slice
+// of the row, then the block reduces.
 template <class Ctx>
 GENLAB_HD void sum_rows_body(Ctx& c, const float* x, float* out, int64_t rows, int64_t cols) {
-  float* partial = c.template shared<float>();
   for (int64_t r = c.block(); r < rows; r += c.grid_dim()) {
     float s = 0.f;
     for (int64_t j = c.thread(); j < cols; j += c.block_dim()) s += x[r * cols + j];
-    partial[c.thread()] = s;
-    c.sync();
-    for (unsigned stride = c.block_dim() / 2; stride > 0; stride /= 2) {
-      if (c.thread() < stride) partial[c.thread()] += partial[c.thread() + stride];
-      c.sync();
-    }
-    if (c.thread() == 0) out[r] = partial[0];
-    c.sync();  // partial[] is reused by the next row
+    s = block_reduce(c, s, Sum{});
+    if (c.thread() == 0) out[r] = s;
+  }
+}
+
+// Row-wise softmax (or log-softmax when `log`) of x [rows, cols], one block
+// per row: the row's max, then the sum of exp(x - max), each a block reduction.
+template <class Ctx>
+GENLAB_HD void softmax_body(Ctx& c, const float* x, float* y, int64_t rows, int64_t cols, bool log) {
+  for (int64_t r = c.block(); r < rows; r += c.grid_dim()) {
+    const float* xr = x + r * cols;
+    float* yr = y + r * cols;
+    float m = -INFINITY;
+    for (int64_t j = c.thread(); j < cols; j += c.block_dim()) m = xr[j] > m ? xr[j] : m;
+    m = block_reduce(c, m, Max{});
+    float s = 0.f;
+    for (int64_t j = c.thread(); j < cols; j += c.block_dim()) s += expf(xr[j] - m);
+    s = block_reduce(c, s, Sum{});
+    const float log_s = logf(s);
+    for (int64_t j = c.thread(); j < cols; j += c.block_dim()) yr[j] = log ? xr[j] - m - log_s : expf(xr[j] - m) / s;
+  }
+}
+
+// Its backward from the output y: softmax gx = y (gy - sum(gy y));
+// log-softmax gx = gy - exp(y) sum(gy).
+template <class Ctx>
+GENLAB_HD void softmax_backward_body(Ctx& c, const float* y, const float* gy, float* gx, int64_t rows, int64_t cols,
+                                     bool log) {
+  for (int64_t r = c.block(); r < rows; r += c.grid_dim()) {
+    const float *yr = y + r * cols, *gr = gy + r * cols;
+    float* xr = gx + r * cols;
+    float s = 0.f;
+    for (int64_t j = c.thread(); j < cols; j += c.block_dim()) s += log ? gr[j] : gr[j] * yr[j];
+    s = block_reduce(c, s, Sum{});
+    for (int64_t j = c.thread(); j < cols; j += c.block_dim()) xr[j] = log ? gr[j] - expf(yr[j]) * s : yr[j] * (gr[j] - s);
   }
 }
 

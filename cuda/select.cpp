@@ -61,6 +61,12 @@ void binary_strided(BinaryOp op, const float* a, const Strides& a_strides, const
                     float* out, const Shape& shape) {
   GENLAB_CUDA_SELECT(binary_strided, op, a, a_strides, b, b_strides, out, shape);
 }
+void softmax(const float* x, float* y, int64_t rows, int64_t cols, bool log) {
+  GENLAB_CUDA_SELECT(softmax, x, y, rows, cols, log);
+}
+void softmax_backward(const float* y, const float* gy, float* gx, int64_t rows, int64_t cols, bool log) {
+  GENLAB_CUDA_SELECT(softmax_backward, y, gy, gx, rows, cols, log);
+}
 void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda, const float* b,
           int64_t ldb, float beta, float* c, int64_t ldc) {
   GENLAB_CUDA_SELECT(gemm, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);

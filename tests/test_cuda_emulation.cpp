@@ -126,3 +126,21 @@ TEST(CudaEmulation, StridedLayoutsMergeDimsAndRejectTooMany) {
   Strides r(c.rbegin(), c.rend());
   EXPECT_THROW(k::two_strides(s, r, c, "copy"), Error);
 }
+
+TEST(CudaEmulation, SoftmaxRowsForwardAndBackwardMatchCpu) {
+  const int64_t rows = 5, cols = 77;  // more rows than blocks, cols not a multiple of the block
+  auto x = randn(rows * cols, 13), gy = randn(rows * cols, 14);
+  for (bool log : {false, true}) {
+    std::vector<float> y(size_t(rows * cols)), y_ref(y.size()), gx(y.size()), gx_ref(y.size());
+    emu::launch(2, 16, 16 * sizeof(float), [&](emu::Ctx& c) { k::softmax_body(c, x.data(), y.data(), rows, cols, log); });
+    emu::launch(3, 32, 32 * sizeof(float), [&](emu::Ctx& c) {
+      k::softmax_backward_body(c, y.data(), gy.data(), gx.data(), rows, cols, log);
+    });
+    cpu::softmax(x.data(), y_ref.data(), rows, cols, log);
+    cpu::softmax_backward(y_ref.data(), gy.data(), gx_ref.data(), rows, cols, log);
+    for (size_t i = 0; i < y.size(); ++i) {
+      ASSERT_NEAR(y[i], y_ref[i], 1e-5f * (1 + std::abs(y_ref[i]))) << (log ? "log_softmax " : "softmax ") << i;
+      ASSERT_NEAR(gx[i], gx_ref[i], 1e-5f * (1 + std::abs(gx_ref[i]))) << (log ? "log_softmax grad " : "softmax grad ") << i;
+    }
+  }
+}

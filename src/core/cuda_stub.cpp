@@ -35,6 +35,11 @@ template <>
 void binary_strided<Gpu>(BinaryOp, const float*, const Strides&, const float*, const Strides&, float*, const Shape&) {
   unavailable("binary_strided");
 }
+template <> void softmax<Gpu>(const float*, float*, int64_t, int64_t, bool) { unavailable("softmax"); }
+template <>
+void softmax_backward<Gpu>(const float*, const float*, float*, int64_t, int64_t, bool) {
+  unavailable("softmax_backward");
+}
 template <>
 void gemm<Gpu>(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t, const float*, int64_t, float, float*,
                int64_t) {

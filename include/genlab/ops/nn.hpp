@@ -10,19 +10,27 @@ namespace genlab::ops {
 namespace detail {
 inline Tensor softmax_impl(const Tensor& x, int64_t dim, bool log) {
   const char* name = log ? "log_softmax" : "softmax";
-  check_cpu(name, x);
   int64_t d = wrap_dim(dim, x.dim(), name);
   if (x.dim() > 0 && d != x.dim() - 1) return transpose(softmax_impl(transpose(x, d, -1), -1, log), d, -1);
   Tensor xd = dense(x), out = empty_like(x);
   const int64_t cols = x.dim() == 0 ? 1 : x.shape().back(), rows = cols ? x.numel() / cols : 0;
-  dispatch_float(x.dtype(), name, [&]<class T>() { cpu::softmax(xd.data<T>(), out.data<T>(), rows, cols, log); });
+  if (x.device().is_cuda()) {
+    check_cuda_f32(name, x);
+    cuda::softmax(xd.data<float>(), out.data<float>(), rows, cols, log);
+  } else {
+    dispatch_float(x.dtype(), name, [&]<class T>() { cpu::softmax(xd.data<T>(), out.data<T>(), rows, cols, log); });
+  }
   if (autograd::needs_grad(x)) {
     Tensor yd = out.detach();
     autograd::record(log ? "LogSoftmaxBackward" : "SoftmaxBackward", out, {x}, [yd, rows, cols, log](const Tensor& g) {
       Tensor gd = dense(g), gx = empty_like(g);
-      dispatch_float(g.dtype(), "softmax", [&]<class T>() {
-        cpu::softmax_backward(yd.data<T>(), gd.data<T>(), gx.data<T>(), rows, cols, log);
-      });
+      if (g.device().is_cuda()) {
+        cuda::softmax_backward(yd.data<float>(), gd.data<float>(), gx.data<float>(), rows, cols, log);
+      } else {
+        dispatch_float(g.dtype(), "softmax", [&]<class T>() {
+          cpu::softmax_backward(yd.data<T>(), gd.data<T>(), gx.data<T>(), rows, cols, log);
+        });
+      }
       return std::vector{gx};
     });
   }

@@ -36,9 +36,18 @@ __global__ void sum_rows_kernel(const float* x, float* out, int64_t rows, int64_
   DeviceCtx c;
   kernels::sum_rows_body(c, x, out, rows, cols);
 }
+__global__ void softmax_kernel(const float* x, float* y, int64_t rows, int64_t cols, bool log) {
+  DeviceCtx c;
+  kernels::softmax_body(c, x, y, rows, cols, log);
+}
+__global__ void softmax_backward_kernel(const float* y, const float* gy, float* gx, int64_t rows, int64_t cols, bool log) {
+  DeviceCtx c;
+  kernels::softmax_backward_body(c, y, gy, gx, rows, cols, log);
+}
 
 constexpr unsigned kBlock = 256;
 unsigned grid_for(int64_t n) { return unsigned(std::clamp<int64_t>((n + kBlock - 1) / kBlock, 1, 65535)); }
+unsigned grid_for_rows(int64_t rows) { return unsigned(std::min<int64_t>(rows, 65535)); }  // one block per row
 void check_launch(const char* what) {
   cudaError_t e = cudaGetLastError();
   GENLAB_CHECK(e == cudaSuccess, "CUDA kernel ", what, " failed to launch: ", cudaGetErrorString(e));
@@ -83,8 +92,20 @@ void binary_strided<Gpu>(BinaryOp op, const float* a, const Strides& a_strides, 
 template <>
 void sum_rows<Gpu>(const float* x, float* out, int64_t rows, int64_t cols) {
   if (rows == 0) return;
-  sum_rows_kernel<<<unsigned(std::min<int64_t>(rows, 65535)), kBlock, kBlock * sizeof(float)>>>(x, out, rows, cols);
+  sum_rows_kernel<<<grid_for_rows(rows), kBlock, kBlock * sizeof(float)>>>(x, out, rows, cols);
   check_launch("sum_rows");
+}
+template <>
+void softmax<Gpu>(const float* x, float* y, int64_t rows, int64_t cols, bool log) {
+  if (rows == 0 || cols == 0) return;
+  softmax_kernel<<<grid_for_rows(rows), kBlock, kBlock * sizeof(float)>>>(x, y, rows, cols, log);
+  check_launch("softmax");
+}
+template <>
+void softmax_backward<Gpu>(const float* y, const float* gy, float* gx, int64_t rows, int64_t cols, bool log) {
+  if (rows == 0 || cols == 0) return;
+  softmax_backward_kernel<<<grid_for_rows(rows), kBlock, kBlock * sizeof(float)>>>(y, gy, gx, rows, cols, log);
+  check_launch("softmax_backward");
 }
 
 }  // namespace genlab::cuda::impl
