@@ -87,6 +87,20 @@ void softmax_backward<Emulated>(const float* y, const float* gy, float* gx, int6
     launch_rows(rows, [&](emulate::Ctx& c) { kernels::softmax_backward_body(c, y, gy, gx, rows, cols, log); });
 }
 template <>
+void norm_rows<Emulated>(const float* x, const float* w, const float* b, float* y, float* mean, float* rstd, int64_t rows,
+                         int64_t cols, float eps) {
+  if (rows > 0 && cols > 0)
+    launch_rows(rows, [&](emulate::Ctx& c) { kernels::norm_rows_body(c, x, w, b, y, mean, rstd, rows, cols, eps); });
+}
+template <>
+void norm_rows_backward<Emulated>(const float* x, const float* w, const float* mean, const float* rstd, const float* gy,
+                                  float* gx, float* gw, float* gb, int64_t rows, int64_t cols) {
+  if (rows == 0 || cols == 0) return;
+  launch_rows(rows, [&](emulate::Ctx& c) { kernels::norm_rows_backward_body(c, x, w, mean, rstd, gy, gx, rows, cols); });
+  if (gw || gb)
+    launch(cols, [&](emulate::Ctx& c) { kernels::norm_param_grads_body(c, x, mean, rstd, gy, gw, gb, rows, cols); });
+}
+template <>
 void gemm<Emulated>(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
                     const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
   cpu::gemm<float>(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);

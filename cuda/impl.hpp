@@ -33,6 +33,12 @@ template <class B> void softmax(const float* x, float* y, int64_t rows, int64_t 
 template <class B>
 void softmax_backward(const float* y, const float* gy, float* gx, int64_t rows, int64_t cols, bool log);
 template <class B>
+void norm_rows(const float* x, const float* w, const float* b, float* y, float* mean, float* rstd, int64_t rows,
+               int64_t cols, float eps);
+template <class B>
+void norm_rows_backward(const float* x, const float* w, const float* mean, const float* rstd, const float* gy, float* gx,
+                        float* gw, float* gb, int64_t rows, int64_t cols);
+template <class B>
 void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
           const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
 

@@ -44,6 +44,21 @@ __global__ void softmax_backward_kernel(const float* y, const float* gy, float* 
   DeviceCtx c;
   kernels::softmax_backward_body(c, y, gy, gx, rows, cols, log);
 }
+__global__ void norm_rows_kernel(const float* x, const float* w, const float* b, float* y, float* mean, float* rstd,
+                                 int64_t rows, int64_t cols, float eps) {
+  DeviceCtx c;
+  kernels::norm_rows_body(c, x, w, b, y, mean, rstd, rows, cols, eps);
+}
+__global__ void norm_rows_backward_kernel(const float* x, const float* w, const float* mean, const float* rstd,
+                                          const float* gy, float* gx, int64_t rows, int64_t cols) {
+  DeviceCtx c;
+  kernels::norm_rows_backward_body(c, x, w, mean, rstd, gy, gx, rows, cols);
+}
+__global__ void norm_param_grads_kernel(const float* x, const float* mean, const float* rstd, const float* gy, float* gw,
+                                        float* gb, int64_t rows, int64_t cols) {
+  DeviceCtx c;
+  kernels::norm_param_grads_body(c, x, mean, rstd, gy, gw, gb, rows, cols);
+}
 
 constexpr unsigned kBlock = 256;
 unsigned grid_for(int64_t n) { return unsigned(std::clamp<int64_t>((n + kBlock - 1) / kBlock, 1, 65535)); }
@@ -106,6 +121,24 @@ void softmax_backward<Gpu>(const float* y, const float* gy, float* gx, int64_t r
   if (rows == 0 || cols == 0) return;
   softmax_backward_kernel<<<grid_for_rows(rows), kBlock, kBlock * sizeof(float)>>>(y, gy, gx, rows, cols, log);
   check_launch("softmax_backward");
+}
+
+template <>
+void norm_rows<Gpu>(const float* x, const float* w, const float* b, float* y, float* mean, float* rstd, int64_t rows,
+                    int64_t cols, float eps) {
+  if (rows == 0 || cols == 0) return;
+  norm_rows_kernel<<<grid_for_rows(rows), kBlock, kBlock * sizeof(float)>>>(x, w, b, y, mean, rstd, rows, cols, eps);
+  check_launch("norm_rows");
+}
+template <>
+void norm_rows_backward<Gpu>(const float* x, const float* w, const float* mean, const float* rstd, const float* gy,
+                             float* gx, float* gw, float* gb, int64_t rows, int64_t cols) {
+  if (rows == 0 || cols == 0) return;
+  norm_rows_backward_kernel<<<grid_for_rows(rows), kBlock, kBlock * sizeof(float)>>>(x, w, mean, rstd, gy, gx, rows, cols);
+  check_launch("norm_rows_backward");
+  if (!gw && !gb) return;
+  norm_param_grads_kernel<<<grid_for(cols), kBlock>>>(x, mean, rstd, gy, gw, gb, rows, cols);
+  check_launch("norm_param_grads");
 }
 
 }  // namespace genlab::cuda::impl

@@ -229,6 +229,71 @@ GENLAB_HD void softmax_backward_body(Ctx& c, const float* y, const float* gy, fl
   }
 }
 
+// Row-wise normalisation over cols, one block per row: LayerNorm when `mean`
+// is given (the row means are saved there), RMSNorm (no centring) when it is
+// null. y = (x - mu) * rstd * w + b with rstd = 1 / sqrt(mean((x - mu)^2) + eps);
+// w and b may be null.
+template <class Ctx>
+GENLAB_HD void norm_rows_body(Ctx& c, const float* x, const float* w, const float* b, float* y, float* mean, float* rstd,
+                              int64_t rows, int64_t cols, float eps) {
+  for (int64_t r = c.block(); r < rows; r += c.grid_dim()) {
+    const float* xr = x + r * cols;
+    float mu = 0.f;
+    if (mean) {  // the same branch for the whole block, so every thread reaches the reduction
+      float s = 0.f;
+      for (int64_t j = c.thread(); j < cols; j += c.block_dim()) s += xr[j];
+      mu = block_reduce(c, s, Sum{}) / float(cols);
+    }
+    float ss = 0.f;
+    for (int64_t j = c.thread(); j < cols; j += c.block_dim()) ss += (xr[j] - mu) * (xr[j] - mu);
+    const float rs = 1.f / sqrtf(block_reduce(c, ss, Sum{}) / float(cols) + eps);
+    if (c.thread() == 0) {
+      if (mean) mean[r] = mu;
+      rstd[r] = rs;
+    }
+    for (int64_t j = c.thread(); j < cols; j += c.block_dim())
+      y[r * cols + j] = (xr[j] - mu) * rs * (w ? w[j] : 1.f) + (b ? b[j] : 0.f);
+  }
+}
+
+// Its input gradient, one block per row: with g = gy * w and xhat = (x - mu) * rstd,
+// gx = rstd * (g - mean(g) - xhat * mean(g * xhat)); RMSNorm drops mean(g).
+template <class Ctx>
+GENLAB_HD void norm_rows_backward_body(Ctx& c, const float* x, const float* w, const float* mean, const float* rstd,
+                                       const float* gy, float* gx, int64_t rows, int64_t cols) {
+  for (int64_t r = c.block(); r < rows; r += c.grid_dim()) {
+    const float *xr = x + r * cols, *gr = gy + r * cols;
+    const float mu = mean ? mean[r] : 0.f, rs = rstd[r];
+    float sg = 0.f, sgx = 0.f;
+    for (int64_t j = c.thread(); j < cols; j += c.block_dim()) {
+      const float g = gr[j] * (w ? w[j] : 1.f);
+      sg += g;
+      sgx += g * (xr[j] - mu) * rs;
+    }
+    sg = mean ? block_reduce(c, sg, Sum{}) / float(cols) : 0.f;
+    sgx = block_reduce(c, sgx, Sum{}) / float(cols);
+    for (int64_t j = c.thread(); j < cols; j += c.block_dim())
+      gx[r * cols + j] = rs * (gr[j] * (w ? w[j] : 1.f) - sg - (xr[j] - mu) * rs * sgx);
+  }
+}
+
+// The parameters' gradients, column sums over rows (one thread per column,
+// grid-stride): gw[j] = sum_r gy * xhat, gb[j] = sum_r gy; either may be null.
+template <class Ctx>
+GENLAB_HD void norm_param_grads_body(Ctx& c, const float* x, const float* mean, const float* rstd, const float* gy,
+                                     float* gw, float* gb, int64_t rows, int64_t cols) {
+  for (int64_t j = int64_t(c.block()) * c.block_dim() + c.thread(); j < cols; j += int64_t(c.block_dim()) * c.grid_dim()) {
+    float sw = 0.f, sb = 0.f;
+    for (int64_t r = 0; r < rows; ++r) {
+      const float g = gy[r * cols + j];
+      sw += g * (x[r * cols + j] - (mean ? mean[r] : 0.f)) * rstd[r];
+      sb += g;
+    }
+    if (gw) gw[j] = sw;
+    if (gb) gb[j] = sb;
+  }
+}
+
 #if defined(__CUDACC__)
 struct DeviceCtx {
   __device__ unsigned block() const { return blockIdx.x; }

@@ -67,6 +67,14 @@ void softmax(const float* x, float* y, int64_t rows, int64_t cols, bool log) {
 void softmax_backward(const float* y, const float* gy, float* gx, int64_t rows, int64_t cols, bool log) {
   GENLAB_CUDA_SELECT(softmax_backward, y, gy, gx, rows, cols, log);
 }
+void norm_rows(const float* x, const float* w, const float* b, float* y, float* mean, float* rstd, int64_t rows,
+               int64_t cols, float eps) {
+  GENLAB_CUDA_SELECT(norm_rows, x, w, b, y, mean, rstd, rows, cols, eps);
+}
+void norm_rows_backward(const float* x, const float* w, const float* mean, const float* rstd, const float* gy, float* gx,
+                        float* gw, float* gb, int64_t rows, int64_t cols) {
+  GENLAB_CUDA_SELECT(norm_rows_backward, x, w, mean, rstd, gy, gx, gw, gb, rows, cols);
+}
 void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda, const float* b,
           int64_t ldb, float beta, float* c, int64_t ldc) {
   GENLAB_CUDA_SELECT(gemm, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);

@@ -144,3 +144,47 @@ TEST(CudaEmulation, SoftmaxRowsForwardAndBackwardMatchCpu) {
     }
   }
 }
+
+// LayerNorm (mean given) and RMSNorm (mean null) rows, their input gradients
+// and the parameters' column sums, against the CPU kernels.
+TEST(CudaEmulation, NormRowsForwardAndBackwardMatchCpu) {
+  const int64_t rows = 6, cols = 45;
+  auto x = randn(rows * cols, 15), gy = randn(rows * cols, 16), w = randn(cols, 17), b = randn(cols, 18);
+  const size_t n = size_t(rows * cols), nr = size_t(rows), nc = size_t(cols);
+  for (bool layer : {true, false}) {
+    std::vector<float> y(n), y_ref(n), mean(nr), mean_ref(nr), rstd(nr), rstd_ref(nr);
+    std::vector<float> gx(n), gx_ref(n), gw(nc), gw_ref(nc), gb(nc), gb_ref(nc);
+    float* m = layer ? mean.data() : nullptr;
+    const float* bias = layer ? b.data() : nullptr;
+    emu::launch(4, 16, 16 * sizeof(float), [&](emu::Ctx& c) {
+      k::norm_rows_body(c, x.data(), w.data(), bias, y.data(), m, rstd.data(), rows, cols, 1e-5f);
+    });
+    emu::launch(2, 32, 32 * sizeof(float), [&](emu::Ctx& c) {
+      k::norm_rows_backward_body(c, x.data(), w.data(), m, rstd.data(), gy.data(), gx.data(), rows, cols);
+    });
+    emu::launch(2, 8, 0, [&](emu::Ctx& c) {
+      k::norm_param_grads_body(c, x.data(), m, rstd.data(), gy.data(), gw.data(), layer ? gb.data() : nullptr, rows, cols);
+    });
+    if (layer) {
+      cpu::layer_norm(x.data(), w.data(), b.data(), y_ref.data(), mean_ref.data(), rstd_ref.data(), rows, cols, 1e-5f);
+      cpu::layer_norm_backward(x.data(), w.data(), mean_ref.data(), rstd_ref.data(), gy.data(), gx_ref.data(), gw_ref.data(),
+                               gb_ref.data(), rows, cols);
+    } else {
+      cpu::rms_norm(x.data(), w.data(), y_ref.data(), rstd_ref.data(), rows, cols, 1e-5f);
+      cpu::rms_norm_backward(x.data(), w.data(), rstd_ref.data(), gy.data(), gx_ref.data(), gw_ref.data(), rows, cols);
+    }
+    const char* what = layer ? "layer_norm" : "rms_norm";
+    auto near = [&](const std::vector<float>& got, const std::vector<float>& ref, const char* part) {
+      for (size_t i = 0; i < ref.size(); ++i)
+        ASSERT_NEAR(got[i], ref[i], 1e-4f * (1 + std::abs(ref[i]))) << what << " " << part << " " << i;
+    };
+    near(y, y_ref, "y");
+    near(rstd, rstd_ref, "rstd");
+    near(gx, gx_ref, "gx");
+    near(gw, gw_ref, "gw");
+    if (layer) {
+      near(mean, mean_ref, "mean");
+      near(gb, gb_ref, "gb");
+    }
+  }
+}

@@ -41,6 +41,15 @@ void softmax_backward<Gpu>(const float*, const float*, float*, int64_t, int64_t,
   unavailable("softmax_backward");
 }
 template <>
+void norm_rows<Gpu>(const float*, const float*, const float*, float*, float*, float*, int64_t, int64_t, float) {
+  unavailable("norm_rows");
+}
+template <>
+void norm_rows_backward<Gpu>(const float*, const float*, const float*, const float*, const float*, float*, float*, float*,
+                             int64_t, int64_t) {
+  unavailable("norm_rows_backward");
+}
+template <>
 void gemm<Gpu>(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t, const float*, int64_t, float, float*,
                int64_t) {
   unavailable("gemm");

@@ -43,6 +43,14 @@ void binary_strided(BinaryOp op, const float* a, const Strides& a_strides, const
 // Row-wise softmax / log_softmax over `cols` (f32, contiguous), and their backward.
 void softmax(const float* x, float* y, int64_t rows, int64_t cols, bool log);
 void softmax_backward(const float* y, const float* gy, float* gx, int64_t rows, int64_t cols, bool log);
+// Row-wise normalisation over `cols` (f32, contiguous): LayerNorm when `mean`
+// is non-null (row means saved there), RMSNorm when it is null; rstd gets
+// 1 / sqrt(var + eps) per row; w and b may be null. The backward fills gx and
+// the column sums gw, gb (either may be null).
+void norm_rows(const float* x, const float* w, const float* b, float* y, float* mean, float* rstd, int64_t rows,
+               int64_t cols, float eps);
+void norm_rows_backward(const float* x, const float* w, const float* mean, const float* rstd, const float* gy, float* gx,
+                        float* gw, float* gb, int64_t rows, int64_t cols);
 void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
           const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
 

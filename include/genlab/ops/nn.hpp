@@ -50,7 +50,7 @@ inline void check_param(const Tensor& p, const Shape& normalized_shape, const Te
                shape_str(normalized_shape));
 }
 template <class T>
-const T* ptr_or_null(const Tensor& t) { return t.defined() ? t.data<T>() : nullptr; }
+T* ptr_or_null(const Tensor& t) { return t.defined() ? t.data<T>() : nullptr; }
 }  // namespace detail
 
 inline Tensor softmax(const Tensor& x, int64_t dim) { return detail::softmax_impl(x, dim, false); }
@@ -59,7 +59,6 @@ inline Tensor log_softmax(const Tensor& x, int64_t dim) { return detail::softmax
 // Normalizes over the trailing `normalized_shape` dims; saves mean and rstd per row.
 inline Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight = Tensor(),
                          const Tensor& bias = Tensor(), double eps = 1e-5) {
-  detail::check_cpu("layer_norm", x);
   const int64_t cols = detail::norm_cols(x, normalized_shape, "layer_norm"), rows = cols ? x.numel() / cols : 0;
   detail::check_param(weight, normalized_shape, x, "layer_norm weight");
   detail::check_param(bias, normalized_shape, x, "layer_norm bias");
@@ -67,21 +66,32 @@ inline Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const T
   Tensor xd = detail::dense(x), out = detail::empty_like(x);
   Tensor wd = weight.defined() ? detail::dense(weight) : weight, bd = bias.defined() ? detail::dense(bias) : bias;
   Tensor mean = detail::empty_like(x, {rows}), rstd = detail::empty_like(x, {rows});
-  dispatch_float(x.dtype(), "layer_norm", [&]<class T>() {
-    cpu::layer_norm(xd.data<T>(), detail::ptr_or_null<T>(wd), detail::ptr_or_null<T>(bd), out.data<T>(), mean.data<T>(),
-                    rstd.data<T>(), rows, cols, T(eps));
-  });
+  if (x.device().is_cuda()) {
+    detail::check_cuda_f32("layer_norm", x);
+    cuda::norm_rows(xd.data<float>(), detail::ptr_or_null<float>(wd), detail::ptr_or_null<float>(bd), out.data<float>(),
+                    mean.data<float>(), rstd.data<float>(), rows, cols, float(eps));
+  } else {
+    dispatch_float(x.dtype(), "layer_norm", [&]<class T>() {
+      cpu::layer_norm(xd.data<T>(), detail::ptr_or_null<T>(wd), detail::ptr_or_null<T>(bd), out.data<T>(), mean.data<T>(),
+                      rstd.data<T>(), rows, cols, T(eps));
+    });
+  }
   if (autograd::needs_grad({&x, &weight, &bias})) {
     Tensor xs = xd.detach(), ws = wd.defined() ? wd.detach() : wd;
     bool has_b = bias.defined();
     autograd::record("LayerNormBackward", out, {x, weight, bias}, [=](const Tensor& g) {
       Tensor gd = detail::dense(g), gx = detail::empty_like(g);
       Tensor gw = ws.defined() ? detail::empty_like(ws) : Tensor(), gb = has_b ? detail::empty_like(ws) : Tensor();
-      dispatch_float(g.dtype(), "layer_norm", [&]<class T>() {
-        cpu::layer_norm_backward(xs.data<T>(), detail::ptr_or_null<T>(ws), mean.data<T>(), rstd.data<T>(), gd.data<T>(),
-                                 gx.data<T>(), gw.defined() ? gw.data<T>() : nullptr, gb.defined() ? gb.data<T>() : nullptr,
-                                 rows, cols);
-      });
+      if (g.device().is_cuda()) {
+        cuda::norm_rows_backward(xs.data<float>(), detail::ptr_or_null<float>(ws), mean.data<float>(), rstd.data<float>(),
+                                 gd.data<float>(), gx.data<float>(), detail::ptr_or_null<float>(gw),
+                                 detail::ptr_or_null<float>(gb), rows, cols);
+      } else {
+        dispatch_float(g.dtype(), "layer_norm", [&]<class T>() {
+          cpu::layer_norm_backward(xs.data<T>(), detail::ptr_or_null<T>(ws), mean.data<T>(), rstd.data<T>(), gd.data<T>(),
+                                   gx.data<T>(), detail::ptr_or_null<T>(gw), detail::ptr_or_null<T>(gb), rows, cols);
+        });
+      }
       return std::vector{gx, gw, gb};
     });
   }
@@ -90,22 +100,32 @@ inline Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const T
 
 // y = x / sqrt(mean(x^2) + eps) * weight over the trailing dims (Llama's RMSNorm).
 inline Tensor rms_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight = Tensor(), double eps = 1e-6) {
-  detail::check_cpu("rms_norm", x);
   const int64_t cols = detail::norm_cols(x, normalized_shape, "rms_norm"), rows = cols ? x.numel() / cols : 0;
   detail::check_param(weight, normalized_shape, x, "rms_norm weight");
   Tensor xd = detail::dense(x), out = detail::empty_like(x), rstd = detail::empty_like(x, {rows});
   Tensor wd = weight.defined() ? detail::dense(weight) : weight;
-  dispatch_float(x.dtype(), "rms_norm", [&]<class T>() {
-    cpu::rms_norm(xd.data<T>(), detail::ptr_or_null<T>(wd), out.data<T>(), rstd.data<T>(), rows, cols, T(eps));
-  });
+  if (x.device().is_cuda()) {
+    detail::check_cuda_f32("rms_norm", x);
+    cuda::norm_rows(xd.data<float>(), detail::ptr_or_null<float>(wd), nullptr, out.data<float>(), nullptr,
+                    rstd.data<float>(), rows, cols, float(eps));
+  } else {
+    dispatch_float(x.dtype(), "rms_norm", [&]<class T>() {
+      cpu::rms_norm(xd.data<T>(), detail::ptr_or_null<T>(wd), out.data<T>(), rstd.data<T>(), rows, cols, T(eps));
+    });
+  }
   if (autograd::needs_grad(x, weight)) {
     Tensor xs = xd.detach(), ws = wd.defined() ? wd.detach() : wd;
     autograd::record("RmsNormBackward", out, {x, weight}, [=](const Tensor& g) {
       Tensor gd = detail::dense(g), gx = detail::empty_like(g), gw = ws.defined() ? detail::empty_like(ws) : Tensor();
-      dispatch_float(g.dtype(), "rms_norm", [&]<class T>() {
-        cpu::rms_norm_backward(xs.data<T>(), detail::ptr_or_null<T>(ws), rstd.data<T>(), gd.data<T>(), gx.data<T>(),
-                               gw.defined() ? gw.data<T>() : nullptr, rows, cols);
-      });
+      if (g.device().is_cuda()) {
+        cuda::norm_rows_backward(xs.data<float>(), detail::ptr_or_null<float>(ws), nullptr, rstd.data<float>(),
+                                 gd.data<float>(), gx.data<float>(), detail::ptr_or_null<float>(gw), nullptr, rows, cols);
+      } else {
+        dispatch_float(g.dtype(), "rms_norm", [&]<class T>() {
+          cpu::rms_norm_backward(xs.data<T>(), detail::ptr_or_null<T>(ws), rstd.data<T>(), gd.data<T>(), gx.data<T>(),
+                                 detail::ptr_or_null<T>(gw), rows, cols);
+        });
+      }
       return std::vector{gx, gw};
     });
   }
