@@ -3,9 +3,18 @@
 // so the ops' CUDA code paths (dispatch, strides, launches, autograd on the
 // device) are tested without a GPU. cuBLAS, not our code, is stood in for by
 // the CPU GEMM. Small launches keep the thread-per-CUDA-thread harness cheap.
+//
+// Device memory is one reserved address range that is readable only while an
+// emulated kernel or copy runs: host code that touches device memory anywhere
+// else faults here, as it would on a GPU, instead of passing unnoticed.
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <map>
+#include <mutex>
 
 #include "emulate.hpp"
 #include "impl.hpp"
@@ -13,15 +22,81 @@
 
 namespace genlab::cuda::impl {
 namespace {
+class DeviceArena {
+ public:
+  static DeviceArena& get() {
+    static auto* a = new DeviceArena;  // leaked: device tensors may outlive static destructors
+    return *a;
+  }
+  void* alloc(size_t nbytes) {
+    const size_t n = (std::max<size_t>(nbytes, 1) + 255) / 256 * 256;
+    std::lock_guard<std::mutex> l(m_);
+    if (auto it = free_.find(n); it != free_.end()) {  // reuse a block of the same size
+      char* p = it->second;
+      free_.erase(it);
+      sizes_[p] = n;
+      return p;
+    }
+    GENLAB_CHECK(used_ + n <= kReserved, "emulated cudaMalloc of ", nbytes, " bytes: the ", kReserved >> 30,
+                 " GiB emulated device is full (", used_, " bytes used)");
+    char* p = base_ + used_;
+    used_ += n;
+    if (open_ > 0) protect(PROT_READ | PROT_WRITE);
+    sizes_[p] = n;
+    return p;
+  }
+  void release(void* p) {
+    std::lock_guard<std::mutex> l(m_);
+    auto it = sizes_.find(static_cast<char*>(p));
+    GENLAB_CHECK(it != sizes_.end(), "emulated cudaFree of a pointer it did not allocate");
+    free_.emplace(it->second, it->first);
+    sizes_.erase(it);
+  }
+  // Device memory is readable and writable while at least one Access lives.
+  struct Access {
+    Access() {
+      auto& a = get();
+      std::lock_guard<std::mutex> l(a.m_);
+      if (a.open_++ == 0) a.protect(PROT_READ | PROT_WRITE);
+    }
+    ~Access() {
+      auto& a = get();
+      std::lock_guard<std::mutex> l(a.m_);
+      if (--a.open_ == 0) a.protect(PROT_NONE);
+    }
+  };
+
+ private:
+  static constexpr size_t kReserved = size_t(64) << 30;  // address space only, never backed unless used
+  DeviceArena() {
+    void* p = mmap(nullptr, kReserved, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    GENLAB_CHECK(p != MAP_FAILED, "emulated CUDA device: cannot reserve ", kReserved >> 30, " GiB of address space");
+    base_ = static_cast<char*>(p);
+  }
+  void protect(int prot) {
+    const size_t page = size_t(sysconf(_SC_PAGESIZE)), len = (used_ + page - 1) / page * page;
+    if (len > 0) GENLAB_CHECK(mprotect(base_, len, prot) == 0, "emulated CUDA device: mprotect failed");
+  }
+  std::mutex m_;
+  char* base_ = nullptr;
+  size_t used_ = 0;
+  int open_ = 0;
+  std::map<char*, size_t> sizes_;
+  std::multimap<size_t, char*> free_;
+};
+using Access = DeviceArena::Access;
+
 constexpr unsigned kBlock = 32, kMaxGrid = 4;  // a power of two, as sum_rows wants
 unsigned grid_for(int64_t n) { return unsigned(std::clamp<int64_t>((n + kBlock - 1) / kBlock, 1, kMaxGrid)); }
 template <class Body>
 void launch(int64_t n, Body body) {
+  Access access;
   emulate::launch(grid_for(n), kBlock, 0, body);
 }
 // One block per row, as on the GPU (capped at kMaxGrid: the bodies grid-stride over rows).
 template <class Body>
 void launch_rows(int64_t rows, Body body) {
+  Access access;
   emulate::launch(unsigned(std::min<int64_t>(rows, kMaxGrid)), kBlock, kBlock * sizeof(float), body);
 }
 }  // namespace
@@ -29,19 +104,24 @@ void launch_rows(int64_t rows, Body body) {
 template <>
 int device_count<Emulated>() { return 1; }
 template <>
-void* malloc<Emulated>(size_t nbytes) {
-  void* p = std::aligned_alloc(256, (std::max<size_t>(nbytes, 1) + 255) / 256 * 256);
-  GENLAB_CHECK(p, "emulated cudaMalloc of ", nbytes, " bytes failed");
-  return p;
+void* malloc<Emulated>(size_t nbytes) { return DeviceArena::get().alloc(nbytes); }
+template <>
+void free<Emulated>(void* p) { DeviceArena::get().release(p); }
+template <>
+void memcpy_h2d<Emulated>(void* dst, const void* src, size_t n) {
+  Access access;
+  std::memcpy(dst, src, n);
 }
 template <>
-void free<Emulated>(void* p) { std::free(p); }
+void memcpy_d2h<Emulated>(void* dst, const void* src, size_t n) {
+  Access access;
+  std::memcpy(dst, src, n);
+}
 template <>
-void memcpy_h2d<Emulated>(void* dst, const void* src, size_t n) { std::memcpy(dst, src, n); }
-template <>
-void memcpy_d2h<Emulated>(void* dst, const void* src, size_t n) { std::memcpy(dst, src, n); }
-template <>
-void memcpy_d2d<Emulated>(void* dst, const void* src, size_t n) { std::memcpy(dst, src, n); }
+void memcpy_d2d<Emulated>(void* dst, const void* src, size_t n) {
+  Access access;
+  std::memcpy(dst, src, n);
+}
 template <>
 void synchronize<Emulated>() {}
 
@@ -103,6 +183,7 @@ void norm_rows_backward<Emulated>(const float* x, const float* w, const float* m
 template <>
 void gemm<Emulated>(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
                     const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  Access access;
   cpu::gemm<float>(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 

@@ -80,3 +80,24 @@ TEST(Gpu, AllocatorCachesDeviceBlocks) {
   { Tensor b = Tensor::empty({1 << 20}, TensorOptions(DType::f32, Device::cuda())); }
   EXPECT_EQ(memory_stats(Device::cuda()).num_cache_hits, before.num_cache_hits + 1);
 }
+
+// On the emulated device, device memory is readable only inside kernels and
+// copies: host code that reads it directly faults, as it would with a GPU.
+TEST(Gpu, EmulatedDeviceMemoryFaultsOnHostAccess) {
+  if (!cuda::emulated()) GTEST_SKIP() << "only the emulated device guards its memory this way";
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  Tensor t = Tensor::ones({4}).to(Device::cuda());
+  EXPECT_EQ(t.to(Device::cpu()).to_vector<float>(), std::vector<float>(4, 1.f));  // through a copy: fine
+  EXPECT_DEATH({ volatile float v = *t.data<float>(); (void)v; }, "");
+}
+
+// Ops without a CUDA kernel say so; index tensors on the device are read
+// through a copy, never dereferenced on the host.
+TEST(Gpu, MissingKernelsThrowAndIndicesAreCopied) {
+  REQUIRE_GPU();
+  Tensor logits = Tensor::randn({4, 3}).to(Device::cuda());
+  Tensor target = Tensor::from_vector(std::vector<int64_t>{0, 2, 1, 0}, {4}).to(Device::cuda());
+  EXPECT_THROW(ops::cross_entropy(logits, target), Error);
+  EXPECT_THROW(ops::index_select(logits, 0, target), Error);
+  EXPECT_THROW(ops::embedding(logits, target), Error);
+}

@@ -36,6 +36,13 @@ inline void check_cuda_f32(const char* op, const Tensor& x) {
   GENLAB_CHECK(x.dtype() == DType::f32, op, " on CUDA supports float32 only, got ", dtype_name(x.dtype()));
 }
 
+// Index tensors are read on the host: a contiguous int64 copy there, wherever
+// the indices live (a CUDA index is copied, never dereferenced).
+inline Tensor host_indices(const Tensor& index) {
+  Tensor i = index.device().is_cpu() ? index : index.to(Device::cpu());
+  return dense(i).to(DType::i64);
+}
+
 // Strides of x broadcast to `shape` (0 on broadcast dims).
 inline Strides broadcast_strides(const Tensor& x, const Shape& shape) {
   Strides s(shape.size(), 0);

@@ -74,7 +74,7 @@ inline Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
   detail::check_cpu("index_select", x);
   GENLAB_CHECK(index.dim() == 1, "index_select: index must be 1-d, got ", shape_str(index.shape()));
   int64_t d = wrap_dim(dim, x.dim(), "index_select");
-  Tensor idx = detail::dense(index).to(DType::i64);
+  Tensor idx = detail::host_indices(index);
   const int64_t n = idx.numel(), src_n = x.shape()[size_t(d)];
   const int64_t* pi = idx.data<int64_t>();
   for (int64_t i = 0; i < n; ++i) detail::check_index(pi[i], src_n, "index_select", i);
@@ -106,7 +106,7 @@ inline Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
   for (int64_t i = 0; i < x.dim(); ++i)
     GENLAB_CHECK(i == d || index.shape()[size_t(i)] <= x.shape()[size_t(i)], "gather: index ", shape_str(index.shape()),
                  " is larger than input ", shape_str(x.shape()), " in dim ", i);
-  Tensor idx = detail::dense(index).to(DType::i64), xd = detail::dense(x);
+  Tensor idx = detail::host_indices(index), xd = detail::dense(x);
   Tensor out = detail::empty_like(x, index.shape());
   const int64_t* pi = idx.data<int64_t>();
   const Strides xs = xd.strides();

@@ -34,7 +34,7 @@ inline Tensor classification_targets(const Tensor& input, const Tensor& target, 
                " does not match input ", shape_str(input.shape()), " (expects [", input.shape()[0], "])");
   GENLAB_CHECK(smoothing >= 0 && smoothing <= 1, op, ": label_smoothing must be in [0, 1], got ", smoothing);
   GENLAB_CHECK(reduction != Reduction::batchmean, op, ": batchmean is for kl_div");
-  Tensor t = dense(target).to(DType::i64);
+  Tensor t = host_indices(target);
   const int64_t* pt = t.data<int64_t>();
   const int64_t c = input.shape()[1];
   for (int64_t i = 0; i < t.numel(); ++i)

@@ -137,7 +137,7 @@ inline Tensor embedding(const Tensor& weight, const Tensor& indices) {
   detail::check_cpu("embedding", weight);
   GENLAB_CHECK(weight.dim() == 2, "embedding: weight must be 2-d [num_embeddings, dim], got ", shape_str(weight.shape()));
   const int64_t num = weight.shape()[0], dim = weight.shape()[1], n = indices.numel();
-  Tensor idx = detail::dense(indices).to(DType::i64);
+  Tensor idx = detail::host_indices(indices);
   const int64_t* pi = idx.data<int64_t>();
   for (int64_t i = 0; i < n; ++i)
     GENLAB_CHECK(pi[i] >= 0 && pi[i] < num, "embedding: index ", pi[i], " at position ", i, " out of range for weight ",
