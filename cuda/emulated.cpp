@@ -181,6 +181,22 @@ void norm_rows_backward<Emulated>(const float* x, const float* w, const float* m
     launch(cols, [&](emulate::Ctx& c) { kernels::norm_param_grads_body(c, x, mean, rstd, gy, gw, gb, rows, cols); });
 }
 template <>
+void cross_entropy_rows<Emulated>(const float* x, const int64_t* target, float* loss, float* lse, int64_t rows,
+                                  int64_t cols, int64_t ignore_index, float smoothing) {
+  if (rows > 0 && cols > 0)
+    launch_rows(rows, [&](emulate::Ctx& c) {
+      kernels::cross_entropy_rows_body(c, x, target, loss, lse, rows, cols, ignore_index, smoothing);
+    });
+}
+template <>
+void cross_entropy_backward<Emulated>(const float* x, const int64_t* target, const float* lse, float* gx, int64_t rows,
+                                      int64_t cols, int64_t ignore_index, float smoothing, float scale) {
+  if (rows > 0 && cols > 0)
+    launch(rows * cols, [&](emulate::Ctx& c) {
+      kernels::cross_entropy_backward_body(c, x, target, lse, gx, rows, cols, ignore_index, smoothing, scale);
+    });
+}
+template <>
 void gemm<Emulated>(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
                     const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
   Access access;

@@ -39,6 +39,12 @@ template <class B>
 void norm_rows_backward(const float* x, const float* w, const float* mean, const float* rstd, const float* gy, float* gx,
                         float* gw, float* gb, int64_t rows, int64_t cols);
 template <class B>
+void cross_entropy_rows(const float* x, const int64_t* target, float* loss, float* lse, int64_t rows, int64_t cols,
+                        int64_t ignore_index, float smoothing);
+template <class B>
+void cross_entropy_backward(const float* x, const int64_t* target, const float* lse, float* gx, int64_t rows,
+                            int64_t cols, int64_t ignore_index, float smoothing, float scale);
+template <class B>
 void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
           const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
 

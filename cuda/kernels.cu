@@ -59,6 +59,17 @@ __global__ void norm_param_grads_kernel(const float* x, const float* mean, const
   DeviceCtx c;
   kernels::norm_param_grads_body(c, x, mean, rstd, gy, gw, gb, rows, cols);
 }
+__global__ void cross_entropy_rows_kernel(const float* x, const int64_t* target, float* loss, float* lse, int64_t rows,
+                                          int64_t cols, int64_t ignore_index, float smoothing) {
+  DeviceCtx c;
+  kernels::cross_entropy_rows_body(c, x, target, loss, lse, rows, cols, ignore_index, smoothing);
+}
+__global__ void cross_entropy_backward_kernel(const float* x, const int64_t* target, const float* lse, float* gx,
+                                              int64_t rows, int64_t cols, int64_t ignore_index, float smoothing,
+                                              float scale) {
+  DeviceCtx c;
+  kernels::cross_entropy_backward_body(c, x, target, lse, gx, rows, cols, ignore_index, smoothing, scale);
+}
 
 constexpr unsigned kBlock = 256;
 unsigned grid_for(int64_t n) { return unsigned(std::clamp<int64_t>((n + kBlock - 1) / kBlock, 1, 65535)); }
@@ -139,6 +150,23 @@ void norm_rows_backward<Gpu>(const float* x, const float* w, const float* mean, 
   if (!gw && !gb) return;
   norm_param_grads_kernel<<<grid_for(cols), kBlock>>>(x, mean, rstd, gy, gw, gb, rows, cols);
   check_launch("norm_param_grads");
+}
+
+template <>
+void cross_entropy_rows<Gpu>(const float* x, const int64_t* target, float* loss, float* lse, int64_t rows, int64_t cols,
+                             int64_t ignore_index, float smoothing) {
+  if (rows == 0 || cols == 0) return;
+  cross_entropy_rows_kernel<<<grid_for_rows(rows), kBlock, kBlock * sizeof(float)>>>(x, target, loss, lse, rows, cols,
+                                                                                      ignore_index, smoothing);
+  check_launch("cross_entropy_rows");
+}
+template <>
+void cross_entropy_backward<Gpu>(const float* x, const int64_t* target, const float* lse, float* gx, int64_t rows,
+                                 int64_t cols, int64_t ignore_index, float smoothing, float scale) {
+  if (rows == 0 || cols == 0) return;
+  cross_entropy_backward_kernel<<<grid_for(rows * cols), kBlock>>>(x, target, lse, gx, rows, cols, ignore_index,
+                                                                   smoothing, scale);
+  check_launch("cross_entropy_backward");
 }
 
 }  // namespace genlab::cuda::impl

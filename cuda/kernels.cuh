@@ -294,6 +294,47 @@ GENLAB_HD void norm_param_grads_body(Ctx& c, const float* x, const float* mean, 
   }
 }
 
+// Cross-entropy per row of logits x [rows, cols] against class indices
+// (rows whose target is ignore_index give 0), one block per row:
+// loss = -(1 - s) logp[t] - s mean(logp) with logp = x - lse and s the label
+// smoothing; lse (log-sum-exp) is saved per row for the backward.
+template <class Ctx>
+GENLAB_HD void cross_entropy_rows_body(Ctx& c, const float* x, const int64_t* target, float* loss, float* lse,
+                                       int64_t rows, int64_t cols, int64_t ignore_index, float smoothing) {
+  for (int64_t r = c.block(); r < rows; r += c.grid_dim()) {
+    const float* xr = x + r * cols;
+    float m = -INFINITY, sx = 0.f;
+    for (int64_t j = c.thread(); j < cols; j += c.block_dim()) {
+      m = xr[j] > m ? xr[j] : m;
+      sx += xr[j];
+    }
+    m = block_reduce(c, m, Max{});
+    sx = block_reduce(c, sx, Sum{});
+    float se = 0.f;
+    for (int64_t j = c.thread(); j < cols; j += c.block_dim()) se += expf(xr[j] - m);
+    const float l = m + logf(block_reduce(c, se, Sum{}));
+    if (c.thread() == 0) {
+      const int64_t t = target[r];
+      lse[r] = l;
+      loss[r] = t == ignore_index ? 0.f : -(1.f - smoothing) * (xr[t] - l) - smoothing * (sx / float(cols) - l);
+    }
+  }
+}
+
+// Its gradient for the mean over kept rows, element-wise (grid-stride):
+// gx = scale (softmax - s / cols - (1 - s) [j == t]), 0 on ignored rows;
+// scale = upstream gradient / number of kept rows.
+template <class Ctx>
+GENLAB_HD void cross_entropy_backward_body(Ctx& c, const float* x, const int64_t* target, const float* lse, float* gx,
+                                           int64_t rows, int64_t cols, int64_t ignore_index, float smoothing, float scale) {
+  const int64_t n = rows * cols;
+  for (int64_t i = int64_t(c.block()) * c.block_dim() + c.thread(); i < n; i += int64_t(c.block_dim()) * c.grid_dim()) {
+    const int64_t r = i / cols, j = i % cols, t = target[r];
+    gx[i] = t == ignore_index ? 0.f
+                              : scale * (expf(x[i] - lse[r]) - smoothing / float(cols) - (j == t ? 1.f - smoothing : 0.f));
+  }
+}
+
 #if defined(__CUDACC__)
 struct DeviceCtx {
   __device__ unsigned block() const { return blockIdx.x; }

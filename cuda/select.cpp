@@ -75,6 +75,14 @@ void norm_rows_backward(const float* x, const float* w, const float* mean, const
                         float* gw, float* gb, int64_t rows, int64_t cols) {
   GENLAB_CUDA_SELECT(norm_rows_backward, x, w, mean, rstd, gy, gx, gw, gb, rows, cols);
 }
+void cross_entropy_rows(const float* x, const int64_t* target, float* loss, float* lse, int64_t rows, int64_t cols,
+                        int64_t ignore_index, float smoothing) {
+  GENLAB_CUDA_SELECT(cross_entropy_rows, x, target, loss, lse, rows, cols, ignore_index, smoothing);
+}
+void cross_entropy_backward(const float* x, const int64_t* target, const float* lse, float* gx, int64_t rows,
+                            int64_t cols, int64_t ignore_index, float smoothing, float scale) {
+  GENLAB_CUDA_SELECT(cross_entropy_backward, x, target, lse, gx, rows, cols, ignore_index, smoothing, scale);
+}
 void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda, const float* b,
           int64_t ldb, float beta, float* c, int64_t ldc) {
   GENLAB_CUDA_SELECT(gemm, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);

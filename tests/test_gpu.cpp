@@ -91,13 +91,16 @@ TEST(Gpu, EmulatedDeviceMemoryFaultsOnHostAccess) {
   EXPECT_DEATH({ volatile float v = *t.data<float>(); (void)v; }, "");
 }
 
-// Ops without a CUDA kernel say so; index tensors on the device are read
-// through a copy, never dereferenced on the host.
+// Index tensors on the device are read through a copy, never dereferenced on
+// the host; ops without a CUDA kernel say so.
 TEST(Gpu, MissingKernelsThrowAndIndicesAreCopied) {
   REQUIRE_GPU();
   Tensor logits = Tensor::randn({4, 3}).to(Device::cuda());
   Tensor target = Tensor::from_vector(std::vector<int64_t>{0, 2, 1, 0}, {4}).to(Device::cuda());
-  EXPECT_THROW(ops::cross_entropy(logits, target), Error);
+  Tensor cpu_target = Tensor::from_vector(std::vector<int64_t>{0, 2, 1, 0}, {4});
+  EXPECT_NEAR(ops::cross_entropy(logits, target).item(), ops::cross_entropy(logits.to(Device::cpu()), cpu_target).item(),
+              1e-5);
+  EXPECT_THROW(ops::nll_loss(ops::log_softmax(logits, -1), target), Error);  // composed through gather: CPU only
   EXPECT_THROW(ops::index_select(logits, 0, target), Error);
   EXPECT_THROW(ops::embedding(logits, target), Error);
 }

@@ -50,6 +50,15 @@ void norm_rows_backward<Gpu>(const float*, const float*, const float*, const flo
   unavailable("norm_rows_backward");
 }
 template <>
+void cross_entropy_rows<Gpu>(const float*, const int64_t*, float*, float*, int64_t, int64_t, int64_t, float) {
+  unavailable("cross_entropy_rows");
+}
+template <>
+void cross_entropy_backward<Gpu>(const float*, const int64_t*, const float*, float*, int64_t, int64_t, int64_t, float,
+                                 float) {
+  unavailable("cross_entropy_backward");
+}
+template <>
 void gemm<Gpu>(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t, const float*, int64_t, float, float*,
                int64_t) {
   unavailable("gemm");

@@ -51,6 +51,13 @@ void norm_rows(const float* x, const float* w, const float* b, float* y, float* 
                int64_t cols, float eps);
 void norm_rows_backward(const float* x, const float* w, const float* mean, const float* rstd, const float* gy, float* gx,
                         float* gw, float* gb, int64_t rows, int64_t cols);
+// Fused mean cross-entropy over logits [rows, cols] (f32) and int64 class
+// indices: per-row losses and log-sum-exps; the backward writes gx given
+// scale = upstream gradient / number of rows not ignored.
+void cross_entropy_rows(const float* x, const int64_t* target, float* loss, float* lse, int64_t rows, int64_t cols,
+                        int64_t ignore_index, float smoothing);
+void cross_entropy_backward(const float* x, const int64_t* target, const float* lse, float* gx, int64_t rows,
+                            int64_t cols, int64_t ignore_index, float smoothing, float scale);
 void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
           const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
 

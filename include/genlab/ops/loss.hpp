@@ -64,8 +64,31 @@ inline Tensor classification_loss(const Tensor& logp, const Tensor& target, int6
   return reduce(per, reduction, op);
 }
 
-// The fused mean cross-entropy for logits [N, C] on the CPU: one log_softmax
-// kernel pass forward, one pass backward. Added because the composed version
+// The fused mean cross-entropy on CUDA: per-row losses and log-sum-exps in
+// one kernel, their mean, and an element-wise backward kernel.
+inline Tensor cross_entropy_mean_cuda(const Tensor& logits, const Tensor& host_target, int64_t count,
+                                      int64_t ignore_index, double smoothing) {
+  check_cuda_f32("cross_entropy", logits);
+  const int64_t n = logits.shape()[0], c = logits.shape()[1];
+  Tensor xd = dense(logits.detach()), t = host_target.to(logits.device());
+  Tensor rows = empty_like(xd, {n}), lse = empty_like(xd, {n});
+  cuda::cross_entropy_rows(xd.data<float>(), t.data<int64_t>(), rows.data<float>(), lse.data<float>(), n, c, ignore_index,
+                           float(smoothing));
+  Tensor out = div(sum(rows), double(std::max<int64_t>(count, 1)));
+  if (autograd::needs_grad(logits)) {
+    autograd::record("CrossEntropyBackward", out, {logits, Tensor()}, [=](const Tensor& g) {
+      Tensor gx = empty_like(xd);
+      const float scale = float(g.item<double>() / double(std::max<int64_t>(count, 1)));
+      cuda::cross_entropy_backward(xd.data<float>(), t.data<int64_t>(), lse.data<float>(), gx.data<float>(), n, c,
+                                   ignore_index, float(smoothing), scale);
+      return std::vector{gx, Tensor()};
+    });
+  }
+  return out;
+}
+
+// The fused mean cross-entropy for logits [N, C]: one log_softmax kernel pass
+// forward, one pass backward. Added because the composed version
 // (classification_loss over log_softmax, still the reference in tests) cost
 // about 8% of the 2-thread MLP epoch in benchmarks/bench.cpp.
 inline Tensor cross_entropy_mean(const Tensor& logits, const Tensor& target, int64_t ignore_index, double smoothing) {
@@ -74,6 +97,7 @@ inline Tensor cross_entropy_mean(const Tensor& logits, const Tensor& target, int
   const int64_t* pt = t.data<int64_t>();
   int64_t count = 0;
   for (int64_t i = 0; i < n; ++i) count += pt[i] != ignore_index;
+  if (logits.device().is_cuda()) return cross_entropy_mean_cuda(logits, t, count, ignore_index, smoothing);
   Tensor xd = dense(logits), logp = empty_like(xd), out = empty_like(logits, {});
   dispatch_float(logits.dtype(), "cross_entropy", [&]<class T>() {
     cpu::softmax(xd.data<T>(), logp.data<T>(), n, c, true);
@@ -113,8 +137,7 @@ inline Tensor cross_entropy_mean(const Tensor& logits, const Tensor& target, int
 // logits [N, C], target int [N]; mean over targets that are not ignore_index.
 inline Tensor cross_entropy(const Tensor& logits, const Tensor& target, int64_t ignore_index = -100,
                             double label_smoothing = 0.0, Reduction reduction = Reduction::mean) {
-  if (reduction == Reduction::mean && logits.device().is_cpu())
-    return detail::cross_entropy_mean(logits, target, ignore_index, label_smoothing);
+  if (reduction == Reduction::mean) return detail::cross_entropy_mean(logits, target, ignore_index, label_smoothing);
   return detail::classification_loss(log_softmax(logits, -1), target, ignore_index, label_smoothing, reduction,
                                      "cross_entropy");
 }
