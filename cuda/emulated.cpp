@@ -197,6 +197,20 @@ void cross_entropy_backward<Emulated>(const float* x, const int64_t* target, con
     });
 }
 template <>
+void adam_step<Emulated>(float* p, const float* g, float* m, float* v, int64_t n, float beta1, float beta2, float eps,
+                         float step_size, float rbc2, float decay, float l2) {
+  if (n > 0)
+    launch(n, [&](emulate::Ctx& c) { kernels::adam_body(c, p, g, m, v, n, beta1, beta2, eps, step_size, rbc2, decay, l2); });
+}
+template <>
+void sgd_step<Emulated>(float* p, const float* g, float* buf, int64_t n, float lr, float weight_decay, float momentum,
+                        float dampening, bool nesterov, bool first) {
+  if (n > 0)
+    launch(n, [&](emulate::Ctx& c) {
+      kernels::sgd_body(c, p, g, buf, n, lr, weight_decay, momentum, dampening, nesterov, first);
+    });
+}
+template <>
 void gemm<Emulated>(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
                     const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
   Access access;

@@ -70,6 +70,16 @@ __global__ void cross_entropy_backward_kernel(const float* x, const int64_t* tar
   DeviceCtx c;
   kernels::cross_entropy_backward_body(c, x, target, lse, gx, rows, cols, ignore_index, smoothing, scale);
 }
+__global__ void adam_kernel(float* p, const float* g, float* m, float* v, int64_t n, float beta1, float beta2, float eps,
+                            float step_size, float rbc2, float decay, float l2) {
+  DeviceCtx c;
+  kernels::adam_body(c, p, g, m, v, n, beta1, beta2, eps, step_size, rbc2, decay, l2);
+}
+__global__ void sgd_kernel(float* p, const float* g, float* buf, int64_t n, float lr, float weight_decay, float momentum,
+                           float dampening, bool nesterov, bool first) {
+  DeviceCtx c;
+  kernels::sgd_body(c, p, g, buf, n, lr, weight_decay, momentum, dampening, nesterov, first);
+}
 
 constexpr unsigned kBlock = 256;
 unsigned grid_for(int64_t n) { return unsigned(std::clamp<int64_t>((n + kBlock - 1) / kBlock, 1, 65535)); }
@@ -167,6 +177,21 @@ void cross_entropy_backward<Gpu>(const float* x, const int64_t* target, const fl
   cross_entropy_backward_kernel<<<grid_for(rows * cols), kBlock>>>(x, target, lse, gx, rows, cols, ignore_index,
                                                                    smoothing, scale);
   check_launch("cross_entropy_backward");
+}
+
+template <>
+void adam_step<Gpu>(float* p, const float* g, float* m, float* v, int64_t n, float beta1, float beta2, float eps,
+                    float step_size, float rbc2, float decay, float l2) {
+  if (n == 0) return;
+  adam_kernel<<<grid_for(n), kBlock>>>(p, g, m, v, n, beta1, beta2, eps, step_size, rbc2, decay, l2);
+  check_launch("adam_step");
+}
+template <>
+void sgd_step<Gpu>(float* p, const float* g, float* buf, int64_t n, float lr, float weight_decay, float momentum,
+                   float dampening, bool nesterov, bool first) {
+  if (n == 0) return;
+  sgd_kernel<<<grid_for(n), kBlock>>>(p, g, buf, n, lr, weight_decay, momentum, dampening, nesterov, first);
+  check_launch("sgd_step");
 }
 
 }  // namespace genlab::cuda::impl

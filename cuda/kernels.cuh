@@ -335,6 +335,31 @@ GENLAB_HD void cross_entropy_backward_body(Ctx& c, const float* x, const int64_t
   }
 }
 
+// Optimizer steps over one parameter's n elements (grid-stride), with the
+// arguments of cpu::adam_step and cpu::sgd_step.
+template <class Ctx>
+GENLAB_HD void adam_body(Ctx& c, float* p, const float* g, float* m, float* v, int64_t n, float beta1, float beta2,
+                         float eps, float step_size, float rbc2, float decay, float l2) {
+  for (int64_t i = int64_t(c.block()) * c.block_dim() + c.thread(); i < n; i += int64_t(c.block_dim()) * c.grid_dim()) {
+    const float gi = g[i] + l2 * p[i];
+    m[i] = beta1 * m[i] + (1.f - beta1) * gi;
+    v[i] = beta2 * v[i] + (1.f - beta2) * gi * gi;
+    p[i] = p[i] * decay - step_size * m[i] / (sqrtf(v[i]) * rbc2 + eps);
+  }
+}
+template <class Ctx>
+GENLAB_HD void sgd_body(Ctx& c, float* p, const float* g, float* buf, int64_t n, float lr, float weight_decay,
+                        float momentum, float dampening, bool nesterov, bool first) {
+  for (int64_t i = int64_t(c.block()) * c.block_dim() + c.thread(); i < n; i += int64_t(c.block_dim()) * c.grid_dim()) {
+    float d = g[i] + weight_decay * p[i];
+    if (buf) {
+      buf[i] = first ? d : momentum * buf[i] + (1.f - dampening) * d;
+      d = nesterov ? d + momentum * buf[i] : buf[i];
+    }
+    p[i] -= lr * d;
+  }
+}
+
 #if defined(__CUDACC__)
 struct DeviceCtx {
   __device__ unsigned block() const { return blockIdx.x; }

@@ -104,3 +104,35 @@ TEST(Gpu, MissingKernelsThrowAndIndicesAreCopied) {
   EXPECT_THROW(ops::index_select(logits, 0, target), Error);
   EXPECT_THROW(ops::embedding(logits, target), Error);
 }
+
+// A model moved with Module::to trains on the device as on the CPU: the same
+// seed and data give the same parameters after a few Adam and SGD steps.
+TEST(Gpu, MlpTrainsOnTheDeviceAsOnTheCpu) {
+  REQUIRE_GPU();
+  for (bool adam : {true, false}) {
+    std::vector<std::vector<float>> results;
+    for (Device d : {Device::cpu(), Device::cuda()}) {
+      manual_seed(21);
+      models::MLP net({12, 16, 5});
+      net.to(d);
+      for (auto& [name, p] : net.named_parameters()) ASSERT_EQ(p.device(), d) << name;
+      std::unique_ptr<optim::Optimizer> opt;
+      if (adam) opt = std::make_unique<optim::AdamW>(net.parameters(), optim::AdamOptions{.lr = 1e-2, .weight_decay = 0.1});
+      else opt = std::make_unique<optim::SGD>(net.parameters(), optim::SGDOptions{.lr = 0.1, .momentum = 0.9});
+      Tensor x = Tensor::randn({8, 12}).to(d), y = Tensor::from_vector(std::vector<int64_t>{0, 1, 2, 3, 4, 0, 1, 2}, {8});
+      for (int step = 0; step < 4; ++step) {
+        Tensor loss = ops::cross_entropy(net(x), y.to(d));
+        opt->zero_grad();
+        loss.backward();
+        opt->step();
+      }
+      std::vector<float> all;
+      for (auto& [name, p] : net.named_parameters())
+        for (float v : p.to_vector<float>()) all.push_back(v);
+      results.push_back(all);
+    }
+    ASSERT_EQ(results[0].size(), results[1].size());
+    for (size_t i = 0; i < results[0].size(); ++i)
+      EXPECT_NEAR(results[1][i], results[0][i], 1e-4f) << (adam ? "AdamW" : "SGD") << " parameter element " << i;
+  }
+}

@@ -59,6 +59,14 @@ void cross_entropy_backward<Gpu>(const float*, const int64_t*, const float*, flo
   unavailable("cross_entropy_backward");
 }
 template <>
+void adam_step<Gpu>(float*, const float*, float*, float*, int64_t, float, float, float, float, float, float, float) {
+  unavailable("adam_step");
+}
+template <>
+void sgd_step<Gpu>(float*, const float*, float*, int64_t, float, float, float, float, bool, bool) {
+  unavailable("sgd_step");
+}
+template <>
 void gemm<Gpu>(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t, const float*, int64_t, float, float*,
                int64_t) {
   unavailable("gemm");

@@ -104,6 +104,17 @@ Tensor Tensor::detach() const {
   return as_strided(shape(), strides(), storage_offset());
 }
 
+void Tensor::set_data(const Tensor& src) {
+  GENLAB_CHECK(is_leaf(), "set_data on a non-leaf tensor of shape ", shape_str(shape()), "; detach() it first");
+  GENLAB_CHECK(!src.requires_grad() || src.is_leaf(), "set_data: the source must be data, not part of a graph");
+  impl().storage = src.storage();
+  impl().offset = src.storage_offset();
+  impl().shape = src.shape();
+  impl().strides = src.strides();
+  impl().dtype = src.dtype();
+  impl().grad.reset();
+}
+
 Tensor& Tensor::requires_grad_(bool on) {
   GENLAB_CHECK(!on || is_floating(dtype()), "requires_grad_: only floating tensors can require grad, got ",
                dtype_name(dtype()));

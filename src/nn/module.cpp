@@ -69,6 +69,15 @@ void Module::load_state_dict(const std::map<std::string, Tensor>& state, bool st
 }
 
 void Module::save(const std::string& path) const { io::save_safetensors(path, state_dict()); }
+Module& Module::to(Device device) {
+  autograd::NoGradGuard ng;
+  for (auto* list : {&params_, &buffers_})
+    for (auto& [name, t] : *list)
+      if (t.device() != device) t.set_data(t.detach().to(device));
+  for (auto& [name, child] : children_) child->to(device);
+  return *this;
+}
+
 void Module::load(const std::string& path, bool strict) { load_state_dict(io::SafeTensors::open(path).all(), strict); }
 
 void Module::train(bool on) {

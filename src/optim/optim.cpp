@@ -12,8 +12,8 @@ Optimizer::Optimizer(std::vector<Tensor> params, double lr) : params_(std::move(
   for (size_t i = 0; i < params_.size(); ++i) {
     GENLAB_CHECK(params_[i].requires_grad(), "optimizer: parameter ", i, " of shape ", shape_str(params_[i].shape()),
                  " does not require grad");
-    GENLAB_CHECK(params_[i].is_contiguous() && params_[i].device().is_cpu(), "optimizer: parameter ", i,
-                 " must be a contiguous CPU tensor");
+    GENLAB_CHECK(params_[i].is_contiguous(), "optimizer: parameter ", i, " of shape ", shape_str(params_[i].shape()),
+                 " must be contiguous");
   }
 }
 
@@ -23,7 +23,9 @@ void Optimizer::zero_grad() {
 
 Tensor& Optimizer::slot(size_t i, const std::string& name) {
   Tensor& t = state_[i][name];
-  if (!t.defined()) t = Tensor::zeros(params_[i].shape(), params_[i].dtype());
+  const Tensor& p = params_[i];
+  if (!t.defined()) t = Tensor::zeros(p.shape(), TensorOptions(p.dtype(), p.device()));
+  else if (t.device() != p.device()) t = t.to(p.device());  // the model moved (Module::to): its state follows
   return t;
 }
 
@@ -65,6 +67,13 @@ void SGD::step() {
     // As in PyTorch, the momentum buffer starts as the first gradient this parameter gets.
     const bool first = options.momentum != 0 && !state_[i].count("momentum_buffer");
     Tensor* buf = options.momentum != 0 ? &slot(i, "momentum_buffer") : nullptr;
+    if (params_[i].device().is_cuda()) {
+      ops::detail::check_cuda_f32("SGD", params_[i]);
+      cuda::sgd_step(params_[i].data<float>(), g.data<float>(), buf ? buf->data<float>() : nullptr, params_[i].numel(),
+                     float(lr_), float(options.weight_decay), float(options.momentum), float(options.dampening),
+                     options.nesterov, first);
+      continue;
+    }
     dispatch_float(params_[i].dtype(), "SGD", [&]<class T>() {
       cpu::SgdParam<T> q{params_[i].data<T>(), g.data<T>(), buf ? buf->data<T>() : nullptr, params_[i].numel(), first};
       if constexpr (std::is_same_v<T, float>) f32.push_back(q);
@@ -88,19 +97,26 @@ void Adam::step() {
   std::vector<Tensor> grads;  // keeps contiguous copies of strided grads alive
   std::vector<cpu::AdamParam<float>> f32;
   std::vector<cpu::AdamParam<double>> f64;
+  // AdamW decays the weights (p *= 1 - lr*wd); Adam adds wd*p to the gradient.
+  const double decay = decoupled ? 1 - lr_ * options.weight_decay : 1, l2 = decoupled ? 0 : options.weight_decay;
   for (size_t i = 0; i < params_.size(); ++i) {
     if (!params_[i].grad().defined()) continue;
     const Tensor& g = grads.emplace_back(ops::detail::dense(params_[i].grad()));
     Tensor& m = slot(i, "exp_avg");
     Tensor& v = slot(i, "exp_avg_sq");
+    if (params_[i].device().is_cuda()) {  // one launch per parameter
+      ops::detail::check_cuda_f32("Adam", params_[i]);
+      cuda::adam_step(params_[i].data<float>(), g.data<float>(), m.data<float>(), v.data<float>(), params_[i].numel(),
+                      float(options.beta1), float(options.beta2), float(options.eps), float(lr_ / bc1),
+                      float(1 / std::sqrt(bc2)), float(decay), float(l2));
+      continue;
+    }
     dispatch_float(params_[i].dtype(), "Adam", [&]<class T>() {
       cpu::AdamParam<T> q{params_[i].data<T>(), g.data<T>(), m.data<T>(), v.data<T>(), params_[i].numel()};
       if constexpr (std::is_same_v<T, float>) f32.push_back(q);
       else f64.push_back(q);
     });
   }
-  // AdamW decays the weights (p *= 1 - lr*wd); Adam adds wd*p to the gradient.
-  const double decay = decoupled ? 1 - lr_ * options.weight_decay : 1, l2 = decoupled ? 0 : options.weight_decay;
   auto run = [&]<class T>(const std::vector<cpu::AdamParam<T>>& group) {
     if (!group.empty())
       cpu::adam_step<T>(group, T(options.beta1), T(options.beta2), T(options.eps), T(lr_ / bc1), T(1 / std::sqrt(bc2)),

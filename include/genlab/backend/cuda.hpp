@@ -58,6 +58,11 @@ void cross_entropy_rows(const float* x, const int64_t* target, float* loss, floa
                         int64_t ignore_index, float smoothing);
 void cross_entropy_backward(const float* x, const int64_t* target, const float* lse, float* gx, int64_t rows,
                             int64_t cols, int64_t ignore_index, float smoothing, float scale);
+// Optimizer steps over one parameter, as cpu::adam_step and cpu::sgd_step.
+void adam_step(float* p, const float* g, float* m, float* v, int64_t n, float beta1, float beta2, float eps,
+               float step_size, float rbc2, float decay, float l2);
+void sgd_step(float* p, const float* g, float* buf, int64_t n, float lr, float weight_decay, float momentum,
+              float dampening, bool nesterov, bool first);
 void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
           const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
 

@@ -147,6 +147,11 @@ class Tensor {
   const std::shared_ptr<autograd::Node>& grad_fn() const { return impl().grad_fn; }
   bool is_leaf() const { return impl().grad_fn == nullptr; }
   Tensor detach() const;  // shares storage, no history
+  // Replaces this leaf's data (storage, geometry, dtype, device) by src's,
+  // keeping its identity: every handle to it, such as a module's field and the
+  // optimizer's list, sees the new data (torch's `param.data = ...`). The grad
+  // is dropped: it described the old data.
+  void set_data(const Tensor& src);
   void backward(const Tensor& grad = Tensor(), bool retain_graph = false) const;
 
   // ---- math sugar (ops/) ----

@@ -36,6 +36,10 @@ class Module {
   void save(const std::string& path) const;
   void load(const std::string& path, bool strict = true);
 
+  // Moves every parameter and buffer to `device` in place (set_data): the
+  // module's fields and an optimizer built on parameters() follow. Returns *this.
+  Module& to(Device device);
+
   void train(bool on = true);
   void eval() { train(false); }
   bool is_training() const { return training_; }
