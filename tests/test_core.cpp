@@ -136,3 +136,19 @@ TEST(Threads, ParallelForPartsVisitsEveryElementOnce) {
   }
   set_num_threads(saved);
 }
+
+// set_data swaps a leaf's data in place: every handle sees it, the grad is
+// dropped, and tensors inside a graph refuse.
+TEST(Tensor, SetDataKeepsIdentity) {
+  Tensor p = Tensor::zeros({2, 3}).requires_grad_();
+  Tensor alias = p;  // e.g. a module field and the optimizer's list
+  p.set_grad(Tensor::ones({2, 3}));
+  p.set_data(Tensor::full({4}, 2.0, DType::f64));
+  EXPECT_EQ(alias.shape(), Shape{4});
+  EXPECT_EQ(alias.dtype(), DType::f64);
+  EXPECT_EQ(alias.to_vector<double>(), std::vector<double>(4, 2.0));
+  EXPECT_TRUE(alias.requires_grad());
+  EXPECT_FALSE(alias.grad().defined());
+  Tensor y = ops::mul(p, 3.0);
+  EXPECT_THROW(y.set_data(Tensor::zeros({4}, DType::f64)), Error);
+}
