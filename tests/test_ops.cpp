@@ -134,26 +134,28 @@ TEST(FusedLoss, CrossEntropyMatchesComposed) {
 namespace {
 // A group of products large enough to be cut across threads, against a naive
 // triple loop: the pieces must tile every C exactly once (transposes, a
-// row-split product, an accumulating one, an empty k).
+// row-split product, accumulating ones, bias rows, empty k).
 TEST(GemmGroup, PiecesTileEveryProduct) {
   const int saved = num_threads();
   manual_seed(9);
-  struct P { bool ta, tb; int64_t m, n, k; double beta; };
+  struct P { bool ta, tb; int64_t m, n, k; double beta; bool bias = false; };
   const std::vector<P> ps = {{false, true, 61, 97, 130, 0}, {true, false, 203, 37, 64, 1},
                              {true, true, 45, 88, 75, 0},   {false, false, 9, 3, 0, 1},
-                             {false, false, 70, 150, 33, 1}};
+                             {false, false, 70, 150, 33, 1}, {false, true, 90, 40, 50, 0, true},
+                             {false, false, 7, 5, 0, 0, true}};
   for (int threads : {2, 3, 5}) {
     set_num_threads(threads);
-    std::vector<std::vector<double>> A, B, C, want;
+    std::vector<std::vector<double>> A, B, C, bias, want;
     std::vector<cpu::GemmArgs<double>> group;
     for (const auto& p : ps) {
       A.push_back(Tensor::randn({p.m * p.k}, DType::f64).to_vector<double>());
       B.push_back(Tensor::randn({p.k * p.n}, DType::f64).to_vector<double>());
       C.push_back(Tensor::randn({p.m * p.n}, DType::f64).to_vector<double>());
+      bias.push_back(Tensor::randn({p.n}, DType::f64).to_vector<double>());
       std::vector<double> w(size_t(p.m * p.n));
       for (int64_t i = 0; i < p.m; ++i)
         for (int64_t j = 0; j < p.n; ++j) {
-          double s = p.beta * C.back()[size_t(i * p.n + j)];
+          double s = p.bias ? bias.back()[size_t(j)] : p.beta * C.back()[size_t(i * p.n + j)];
           for (int64_t l = 0; l < p.k; ++l)
             s += 0.5 * A.back()[size_t(p.ta ? l * p.m + i : i * p.k + l)] * B.back()[size_t(p.tb ? j * p.k + l : l * p.n + j)];
           w[size_t(i * p.n + j)] = s;
@@ -163,7 +165,7 @@ TEST(GemmGroup, PiecesTileEveryProduct) {
     for (size_t i = 0; i < ps.size(); ++i) {
       const auto& p = ps[i];
       group.push_back({p.ta, p.tb, p.m, p.n, p.k, 0.5, A[i].data(), std::max<int64_t>(p.ta ? p.m : p.k, 1), B[i].data(),
-                       p.tb ? p.k : p.n, p.beta, C[i].data(), p.n});
+                       p.tb ? p.k : p.n, p.beta, C[i].data(), p.n, p.bias ? bias[i].data() : nullptr});
     }
     cpu::gemm_group(group);
     for (size_t i = 0; i < ps.size(); ++i)

@@ -57,15 +57,29 @@ void gemm_blas(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const
 }
 
 // Columns [s, e) of C (or rows, when `rows`) of one product, single-threaded.
+// A bias row is written into the piece first, by the thread that then
+// accumulates onto it, while that part of C is in its cache.
 template <class T>
 void gemm_piece(const GemmArgs<T>& g, bool rows, int64_t s, int64_t e) {
   if (e <= s) return;
+  const int64_t r0 = rows ? s : 0, r1 = rows ? e : g.m, c0 = rows ? 0 : s, c1 = rows ? g.n : e;
+  T beta = g.beta;
+  if (g.bias) {
+    for (int64_t i = r0; i < r1; ++i) std::copy(g.bias + c0, g.bias + c1, g.c + i * g.ldc + c0);
+    beta = T(1);
+  }
+  if (g.k == 0) {  // BLAS wants lda >= 1; C is just beta * C (or the bias)
+    if (beta != T(1))
+      for (int64_t i = r0; i < r1; ++i)
+        for (int64_t j = c0; j < c1; ++j) g.c[i * g.ldc + j] = beta == T(0) ? T(0) : beta * g.c[i * g.ldc + j];
+    return;
+  }
   if (rows)
     gemm_blas(g.trans_a, g.trans_b, e - s, g.n, g.k, g.alpha, g.trans_a ? g.a + s : g.a + s * g.lda, g.lda, g.b, g.ldb,
-              g.beta, g.c + s * g.ldc, g.ldc);
+              beta, g.c + s * g.ldc, g.ldc);
   else
     gemm_blas(g.trans_a, g.trans_b, g.m, e - s, g.k, g.alpha, g.a, g.lda, g.trans_b ? g.b + s * g.ldb : g.b + s, g.ldb,
-              g.beta, g.c + s, g.ldc);
+              beta, g.c + s, g.ldc);
 }
 
 template <class T>
@@ -90,8 +104,7 @@ void gemm_group(const std::vector<GemmArgs<T>>& group) {
   }
   if (threads == 1 || total < kSplitMinFlops || largest > kSplitMaxFlops) {
     for (const auto& g : group)
-      if (g.m > 0 && g.n > 0)
-        gemm_blas(g.trans_a, g.trans_b, g.m, g.n, g.k, g.alpha, g.a, g.lda, g.b, g.ldb, g.beta, g.c, g.ldc);
+      if (g.m > 0 && g.n > 0) gemm_piece(g, false, 0, g.n);
     return;
   }
 #pragma omp parallel num_threads(threads)

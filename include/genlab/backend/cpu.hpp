@@ -64,6 +64,7 @@ struct GemmArgs {
   T beta;
   T* c;
   int64_t ldc;
+  const T* bias = nullptr;  // if set, C starts as this row vector (length n) on every row; beta is ignored
 };
 // Independent products (a linear's grad_input and grad_weight, bmm's batch)
 // computed together: the threads share the group's flops, each taking whole

@@ -20,11 +20,13 @@ inline GemmOperand gemm_operand(const Tensor& m) {
   Tensor d = contiguous(m.detach());
   return {d, false, std::max<int64_t>(c, 1)};
 }
-// One product: out[m, n] = a[m, k] @ b[k, n] (+ out when accumulate), `out` contiguous.
+// One product: out[m, n] = a[m, k] @ b[k, n] (+ out when accumulate, or +
+// bias [n] on every row when given), `out` contiguous.
 struct GemmJob {
   Tensor a, b;
   Tensor* out;
   bool accumulate = false;
+  Tensor bias = Tensor();
 };
 // Independent products computed together (cpu::gemm_group shares the threads
 // among them); all of one device and dtype.
@@ -40,22 +42,22 @@ inline void gemm_group_into(const std::vector<GemmJob>& jobs) {
     check_cuda_f32("matmul", first);
     for (size_t i = 0; i < jobs.size(); ++i) {
       const int64_t m = jobs[i].a.shape()[0], k = jobs[i].a.shape()[1], n = jobs[i].b.shape()[1];
+      if (jobs[i].bias.defined()) jobs[i].out->copy_(jobs[i].bias);  // rows start as the bias
       cuda::gemm(A[i].trans, B[i].trans, m, n, k, 1.f, A[i].t.data<float>(), A[i].ld, B[i].t.data<float>(), B[i].ld,
-                 jobs[i].accumulate ? 1.f : 0.f, jobs[i].out->data<float>(), std::max<int64_t>(n, 1));
+                 jobs[i].accumulate || jobs[i].bias.defined() ? 1.f : 0.f, jobs[i].out->data<float>(),
+                 std::max<int64_t>(n, 1));
     }
     return;
   }
+  std::vector<Tensor> biases;  // contiguous, kept alive
+  for (const auto& j : jobs) biases.push_back(j.bias.defined() ? dense(j.bias) : Tensor());
   dispatch_float(first.dtype(), "matmul", [&]<class T>() {
     std::vector<cpu::GemmArgs<T>> group;
     for (size_t i = 0; i < jobs.size(); ++i) {
       const int64_t m = jobs[i].a.shape()[0], k = jobs[i].a.shape()[1], n = jobs[i].b.shape()[1];
-      T* c = jobs[i].out->data<T>();
-      if (k == 0) {  // BLAS wants lda >= 1; the product is empty
-        if (!jobs[i].accumulate) std::fill(c, c + m * n, T(0));
-        continue;
-      }
-      group.push_back({A[i].trans, B[i].trans, m, n, k, T(1), A[i].t.data<T>(), A[i].ld, B[i].t.data<T>(), B[i].ld,
-                       T(jobs[i].accumulate ? 1 : 0), c, std::max<int64_t>(n, 1)});
+      group.push_back({A[i].trans, B[i].trans, m, n, k, T(1), A[i].t.data<T>(), std::max<int64_t>(A[i].ld, 1),
+                       B[i].t.data<T>(), std::max<int64_t>(B[i].ld, 1), T(jobs[i].accumulate ? 1 : 0),
+                       jobs[i].out->data<T>(), std::max<int64_t>(n, 1), biases[i].defined() ? biases[i].data<T>() : nullptr});
     }
     cpu::gemm_group<T>(group);
   });
@@ -153,8 +155,7 @@ inline Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias =
   Tensor x2 = x.dim() == 2 ? x.detach() : reshape(x.detach(), {-1, in});
   Tensor wd = weight.detach();
   Tensor y = detail::empty_like(x, {x2.shape()[0], out});
-  if (bias.defined()) y.copy_(bias.detach());  // rows start as the bias; GEMM accumulates onto them
-  detail::gemm_into(x2, transpose(wd, 0, 1), y, bias.defined());
+  detail::gemm_group_into({{x2, transpose(wd, 0, 1), &y, false, bias.defined() ? bias.detach() : Tensor()}});
   y = x.dim() == 2 ? y : y.as_strided(out_shape, contiguous_strides(out_shape), 0);
   if (autograd::needs_grad({&x, &weight, &bias})) {
     const bool gx = x.requires_grad(), gw = weight.requires_grad(), gb = bias.defined() && bias.requires_grad();
