@@ -22,6 +22,10 @@ int main(int argc, char** argv) {
   train->add_option("--lr", opt.lr, "Adam learning rate")->capture_default_str();
   train->add_option("--seed", opt.seed, "seed for init and shuffling")->capture_default_str();
   train->add_option("--checkpoint", ckpt, "where to write the checkpoint")->capture_default_str();
+  std::string device = "cpu";
+  train->add_option("--device", device, "cpu, or cuda (a GPU, or the emulated device with GENLAB_CUDA_EMULATE=1)")
+      ->check(CLI::IsMember({"cpu", "cuda"}))
+      ->capture_default_str();
 
   auto* eval = app.add_subcommand("eval", "Evaluate a checkpoint on the test set");
   std::string eval_model = "mlp", eval_ckpt = "mlp.safetensors";
@@ -40,6 +44,10 @@ int main(int argc, char** argv) {
                     shape_str(t.shape).c_str(), (unsigned long long)t.begin, (unsigned long long)t.end);
     } else if (*train) {
       manual_seed(opt.seed);
+      opt.device = device == "cuda" ? Device::cuda() : Device::cpu();
+      GENLAB_CHECK(opt.device.is_cpu() || cuda_is_available(), "--device cuda: ",
+                   cuda::built() ? "no CUDA device is present" : "genlab was built without CUDA",
+                   " (GENLAB_CUDA_EMULATE=1 runs on the emulated device, slowly)");
       models::MLP net({784, 256, 128, 10});
       auto tr = data::fashion_mnist("train"), te = data::fashion_mnist("test");
       auto res = models::train_classifier(net, tr, te, opt, ckpt);

@@ -20,10 +20,13 @@ double accuracy(nn::Module& model, const data::TensorDataset& ds, int64_t batch_
   autograd::NoGradGuard ng;
   bool was_training = model.is_training();
   model.eval();
+  const auto params = model.parameters();
+  const Device device = params.empty() ? Device::cpu() : params[0].device();
   int64_t correct = 0;
   for (int64_t s = 0; s < ds.size(); s += batch_size) {
     int64_t e = std::min(ds.size(), s + batch_size);
-    Tensor pred = ops::argmax(model.forward(ops::slice(ds.x, 0, s, e)), 1);
+    Tensor logits = model.forward(ops::slice(ds.x, 0, s, e).to(device));
+    Tensor pred = ops::argmax(logits.to(Device::cpu()), 1);
     const int64_t* p = pred.data<int64_t>();
     const int64_t* y = ds.y.data<int64_t>() + s;
     for (int64_t i = 0; i < e - s; ++i) correct += p[i] == y[i];
@@ -34,6 +37,7 @@ double accuracy(nn::Module& model, const data::TensorDataset& ds, int64_t batch_
 
 TrainResult train_classifier(nn::Module& model, const data::TensorDataset& train, const data::TensorDataset& test,
                              const TrainOptions& o, const std::string& checkpoint) {
+  model.to(o.device);
   optim::Adam opt(model.parameters(), {.lr = o.lr});
   data::DataLoader loader(train, {.batch_size = o.batch_size, .shuffle = true, .drop_last = false, .seed = o.seed});
   TrainResult res;
@@ -50,7 +54,7 @@ TrainResult train_classifier(nn::Module& model, const data::TensorDataset& train
     int64_t nb = 0;
     while (auto batch = loader.next()) {
       if (o.cosine) opt.set_lr(optim::warmup_cosine_lr(step++, 0, total_steps, o.lr));
-      Tensor loss = ops::cross_entropy(model.forward(batch->x), batch->y);
+      Tensor loss = ops::cross_entropy(model.forward(batch->x.to(o.device)), batch->y.to(o.device));
       opt.zero_grad();
       loss.backward();
       opt.step();

@@ -24,6 +24,7 @@ struct TrainOptions {
   bool cosine = true;  // decay lr to 0 over the run (optim::warmup_cosine_lr)
   uint64_t seed = 0;
   bool verbose = true;
+  Device device = Device::cpu();  // the model is moved there (Module::to); batches follow
 };
 
 struct EpochStats {
@@ -41,6 +42,7 @@ struct TrainResult {
 TrainResult train_classifier(nn::Module& model, const data::TensorDataset& train, const data::TensorDataset& test,
                              const TrainOptions& o, const std::string& checkpoint = "");
 
+// Fraction of correct argmax predictions, computed on the model's device.
 double accuracy(nn::Module& model, const data::TensorDataset& ds, int64_t batch_size = 1000);
 
 }  // namespace genlab::models
