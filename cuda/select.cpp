@@ -4,8 +4,8 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "genlab/core/error.hpp"
 #include "genlab/core/allocator.hpp"
+#include "genlab/core/error.hpp"
 #include "impl.hpp"
 
 namespace genlab::cuda {

@@ -188,3 +188,18 @@ TEST(CudaEmulation, NormRowsForwardAndBackwardMatchCpu) {
     }
   }
 }
+
+// set_emulated switches the device only while no CUDA memory is alive, and
+// the emulated device then runs the ops' CUDA paths.
+TEST(CudaEmulation, SetEmulatedSwitchesTheDevice) {
+  const bool was = cuda::emulated();
+  cuda::set_emulated(true);
+  ASSERT_TRUE(cuda_is_available());
+  {
+    Tensor a = Tensor::full({3}, 2.0).to(Device::cuda());
+    EXPECT_EQ((a * a).to(Device::cpu()).to_vector<float>(), std::vector<float>(3, 4.f));
+    EXPECT_THROW(cuda::set_emulated(false), Error);  // `a` lives on the emulated device
+  }
+  cuda::set_emulated(was);
+  EXPECT_EQ(cuda::emulated(), was);
+}
