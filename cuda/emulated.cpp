@@ -211,6 +211,18 @@ void sgd_step<Emulated>(float* p, const float* g, float* buf, int64_t n, float l
     });
 }
 template <>
+void max_rows<Emulated>(const float* x, float* out, int64_t* arg, int64_t rows, int64_t cols) {
+  if (rows == 0 || cols == 0) return;
+  Access access;
+  emulate::launch(unsigned(std::min<int64_t>(rows, kMaxGrid)), kBlock, kBlock * (sizeof(float) + sizeof(int64_t)),
+                  [&](emulate::Ctx& c) { kernels::max_rows_body(c, x, out, arg, rows, cols); });
+}
+template <>
+void max_backward<Emulated>(const float* g, const int64_t* arg, float* gx, int64_t outer, int64_t r, int64_t inner) {
+  if (outer * inner > 0)
+    launch(outer * inner, [&](emulate::Ctx& c) { kernels::max_backward_body(c, g, arg, gx, outer, r, inner); });
+}
+template <>
 void gemm<Emulated>(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
                     const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
   Access access;

@@ -50,6 +50,9 @@ void adam_step(float* p, const float* g, float* m, float* v, int64_t n, float be
 template <class B>
 void sgd_step(float* p, const float* g, float* buf, int64_t n, float lr, float weight_decay, float momentum,
               float dampening, bool nesterov, bool first);
+template <class B> void max_rows(const float* x, float* out, int64_t* arg, int64_t rows, int64_t cols);
+template <class B>
+void max_backward(const float* g, const int64_t* arg, float* gx, int64_t outer, int64_t r, int64_t inner);
 template <class B>
 void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
           const float* b, int64_t ldb, float beta, float* c, int64_t ldc);

@@ -80,6 +80,15 @@ __global__ void sgd_kernel(float* p, const float* g, float* buf, int64_t n, floa
   DeviceCtx c;
   kernels::sgd_body(c, p, g, buf, n, lr, weight_decay, momentum, dampening, nesterov, first);
 }
+__global__ void max_rows_kernel(const float* x, float* out, int64_t* arg, int64_t rows, int64_t cols) {
+  DeviceCtx c;
+  kernels::max_rows_body(c, x, out, arg, rows, cols);
+}
+__global__ void max_backward_kernel(const float* g, const int64_t* arg, float* gx, int64_t outer, int64_t r,
+                                    int64_t inner) {
+  DeviceCtx c;
+  kernels::max_backward_body(c, g, arg, gx, outer, r, inner);
+}
 
 constexpr unsigned kBlock = 256;
 unsigned grid_for(int64_t n) { return unsigned(std::clamp<int64_t>((n + kBlock - 1) / kBlock, 1, 65535)); }
@@ -192,6 +201,19 @@ void sgd_step<Gpu>(float* p, const float* g, float* buf, int64_t n, float lr, fl
   if (n == 0) return;
   sgd_kernel<<<grid_for(n), kBlock>>>(p, g, buf, n, lr, weight_decay, momentum, dampening, nesterov, first);
   check_launch("sgd_step");
+}
+
+template <>
+void max_rows<Gpu>(const float* x, float* out, int64_t* arg, int64_t rows, int64_t cols) {
+  if (rows == 0 || cols == 0) return;
+  max_rows_kernel<<<grid_for_rows(rows), kBlock, kBlock * (sizeof(float) + sizeof(int64_t))>>>(x, out, arg, rows, cols);
+  check_launch("max_rows");
+}
+template <>
+void max_backward<Gpu>(const float* g, const int64_t* arg, float* gx, int64_t outer, int64_t r, int64_t inner) {
+  if (outer * inner == 0) return;
+  max_backward_kernel<<<grid_for(outer * inner), kBlock>>>(g, arg, gx, outer, r, inner);
+  check_launch("max_backward");
 }
 
 }  // namespace genlab::cuda::impl

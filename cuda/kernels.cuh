@@ -196,6 +196,54 @@ GENLAB_HD void sum_rows_body(Ctx& c, const float* x, float* out, int64_t rows, i
   }
 }
 
+// Whether (v, i) beats the running max (bv, bi): the larger value, the first
+// index among equals, and NaN over any number, as in PyTorch.
+GENLAB_HD inline bool max_beats(float v, int64_t i, float bv, int64_t bi) {
+  if (v != v) return bv == bv || i < bi;
+  return bv == bv && (v > bv || (v == bv && i < bi));
+}
+
+// Max of each row of x [rows, cols] and its index, one block per row; the
+// block reduces (value, index) pairs through shared memory (block_dim floats,
+// then block_dim int64s).
+template <class Ctx>
+GENLAB_HD void max_rows_body(Ctx& c, const float* x, float* out, int64_t* arg, int64_t rows, int64_t cols) {
+  float* sv = c.template shared<float>();
+  int64_t* si = reinterpret_cast<int64_t*>(sv + c.block_dim());
+  const unsigned t = c.thread();
+  for (int64_t r = c.block(); r < rows; r += c.grid_dim()) {
+    float bv = 0.f;
+    int64_t bi = -1;  // none yet
+    for (int64_t j = t; j < cols; j += c.block_dim())
+      if (bi < 0 || max_beats(x[r * cols + j], j, bv, bi)) bv = x[r * cols + j], bi = j;
+    sv[t] = bv;
+    si[t] = bi;
+    c.sync();
+    for (unsigned stride = c.block_dim() / 2; stride > 0; stride /= 2) {
+      if (t < stride && si[t + stride] >= 0 && (si[t] < 0 || max_beats(sv[t + stride], si[t + stride], sv[t], si[t]))) {
+        sv[t] = sv[t + stride];
+        si[t] = si[t + stride];
+      }
+      c.sync();
+    }
+    if (t == 0) {
+      out[r] = sv[0];
+      if (arg) arg[r] = si[0];
+    }
+    c.sync();  // sv/si are reused by the next row
+  }
+}
+
+// Max's backward: the gradient goes to each max's position in the input
+// viewed as [outer, r, inner] (gx zeroed beforehand); grid-stride over outer * inner.
+template <class Ctx>
+GENLAB_HD void max_backward_body(Ctx& c, const float* g, const int64_t* arg, float* gx, int64_t outer, int64_t r,
+                                 int64_t inner) {
+  for (int64_t oi = int64_t(c.block()) * c.block_dim() + c.thread(); oi < outer * inner;
+       oi += int64_t(c.block_dim()) * c.grid_dim())
+    gx[(oi / inner * r + arg[oi]) * inner + oi % inner] = g[oi];
+}
+
 // Row-wise softmax (or log-softmax when `log`) of x [rows, cols], one block
 // per row: the row's max, then the sum of exp(x - max), each a block reduction.
 template <class Ctx>

@@ -91,6 +91,12 @@ void sgd_step(float* p, const float* g, float* buf, int64_t n, float lr, float w
               float dampening, bool nesterov, bool first) {
   GENLAB_CUDA_SELECT(sgd_step, p, g, buf, n, lr, weight_decay, momentum, dampening, nesterov, first);
 }
+void max_rows(const float* x, float* out, int64_t* arg, int64_t rows, int64_t cols) {
+  GENLAB_CUDA_SELECT(max_rows, x, out, arg, rows, cols);
+}
+void max_backward(const float* g, const int64_t* arg, float* gx, int64_t outer, int64_t r, int64_t inner) {
+  GENLAB_CUDA_SELECT(max_backward, g, arg, gx, outer, r, inner);
+}
 void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda, const float* b,
           int64_t ldb, float beta, float* c, int64_t ldc) {
   GENLAB_CUDA_SELECT(gemm, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);

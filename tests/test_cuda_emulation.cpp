@@ -203,3 +203,25 @@ TEST(CudaEmulation, SetEmulatedSwitchesTheDevice) {
   cuda::set_emulated(was);
   EXPECT_EQ(cuda::emulated(), was);
 }
+
+// Row max with ties (the first index wins) and NaNs (NaN wins), against cpu::max.
+TEST(CudaEmulation, MaxRowsTiesAndNaNsMatchCpu) {
+  const int64_t rows = 6, cols = 37;
+  auto x = randn(rows * cols, 19);
+  for (int64_t j = 0; j < cols; ++j) x[size_t(1 * cols + j)] = 2.f;  // row 1: all tied
+  x[size_t(2 * cols + 30)] = x[size_t(2 * cols + 5)] = 9.f;        // row 2: tie between 5 and 30
+  x[size_t(3 * cols + 20)] = x[size_t(3 * cols + 33)] = NAN;        // row 3: two NaNs
+  const size_t nr = static_cast<size_t>(rows);
+  std::vector<float> out(nr), ref(nr);
+  std::vector<int64_t> arg(nr), arg_ref(nr);
+  emu::launch(4, 16, 16 * (sizeof(float) + sizeof(int64_t)),
+              [&](emu::Ctx& c) { k::max_rows_body(c, x.data(), out.data(), arg.data(), rows, cols); });
+  cpu::max(x.data(), ref.data(), arg_ref.data(), rows, cols, 1);
+  EXPECT_EQ(arg, arg_ref);
+  for (int64_t r = 0; r < rows; ++r)
+    if (!std::isnan(ref[size_t(r)])) EXPECT_EQ(out[size_t(r)], ref[size_t(r)]) << "row " << r;
+  EXPECT_TRUE(std::isnan(out[3]));
+  EXPECT_EQ(arg[1], 0);
+  EXPECT_EQ(arg[2], 5);
+  EXPECT_EQ(arg[3], 20);
+}

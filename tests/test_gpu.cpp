@@ -35,6 +35,7 @@ TEST(Gpu, EveryCudaOpMatchesTheCpu) {
     Tensor ref = c.fn(in), got = c.fn(gin);
     EXPECT_EQ(got.device(), Device::cuda()) << c.name;
     expect_close(got, ref, c.name);
+    if (!ref.requires_grad()) continue;  // e.g. argmax
     Tensor w = Tensor::randn(ref.shape());
     ops::sum(ref * w).backward();
     ops::sum(got * w.to(Device::cuda())).backward();
@@ -44,7 +45,7 @@ TEST(Gpu, EveryCudaOpMatchesTheCpu) {
 }
 
 // Views on the device: permuted, sliced and expanded tensors made contiguous,
-// copied into strided destinations, and reduced over leading dims.
+// copied into strided destinations, and reduced over leading and middle dims.
 TEST(Gpu, StridedViewsCopyAndReduce) {
   REQUIRE_GPU();
   Tensor x = Tensor::randn({4, 3, 5}), gx = x.to(Device::cuda());
@@ -62,6 +63,15 @@ TEST(Gpu, StridedViewsCopyAndReduce) {
   check(dst, ops::permute(x, {2, 1, 0}), "copy_ into a permuted view");
   auto sum_ref = ops::sum(x, {0}).to_vector<float>(), sum_got = ops::sum(gx, {0}).to(Device::cpu()).to_vector<float>();
   for (size_t i = 0; i < sum_ref.size(); ++i) EXPECT_NEAR(sum_got[i], sum_ref[i], 1e-5f) << "sum over dim 0, " << i;
+  // max over a middle dim: values, indices, and the gradient scattered back
+  Tensor xr = x.detach().requires_grad_(), gxr = gx.detach().requires_grad_();
+  auto [v, i] = ops::max(xr, 1);
+  auto [gv, gi] = ops::max(gxr, 1);
+  check(gv, v, "max values over dim 1");
+  EXPECT_EQ(gi.to(Device::cpu()).to_vector<int64_t>(), i.to_vector<int64_t>());
+  ops::sum(v).backward();
+  ops::sum(gv).backward();
+  check(gxr.grad(), xr.grad(), "max gradient over dim 1");
 }
 
 TEST(Gpu, LargeMatmulMatchesCpu) {

@@ -66,6 +66,11 @@ template <>
 void sgd_step<Gpu>(float*, const float*, float*, int64_t, float, float, float, float, bool, bool) {
   unavailable("sgd_step");
 }
+template <> void max_rows<Gpu>(const float*, float*, int64_t*, int64_t, int64_t) { unavailable("max_rows"); }
+template <>
+void max_backward<Gpu>(const float*, const int64_t*, float*, int64_t, int64_t, int64_t) {
+  unavailable("max_backward");
+}
 template <>
 void gemm<Gpu>(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t, const float*, int64_t, float, float*,
                int64_t) {

@@ -108,21 +108,34 @@ inline Tensor sum_to(const Tensor& g, const Shape& shape) {
 
 // Max over one dim: (values, int64 indices), as torch.max(x, dim).
 inline std::pair<Tensor, Tensor> max(const Tensor& x, int64_t dim, bool keepdim = false) {
-  detail::check_cpu("max", x);
   int64_t d = wrap_dim(dim, x.dim(), "max");
   GENLAB_CHECK(x.dim() == 0 || x.shape()[size_t(d)] > 0, "max: reducing an empty dim of shape ", shape_str(x.shape()));
-  auto b = detail::block_for(x, x.dim() == 0 ? std::vector<int64_t>{} : std::vector<int64_t>{d});
+  const std::vector<int64_t> dims = x.dim() == 0 ? std::vector<int64_t>{} : std::vector<int64_t>{d};
   Shape out_shape = detail::reduced_shape(x.shape(), {d}, keepdim);
-  Tensor values = detail::empty_like(x, out_shape), idx = Tensor::empty(out_shape, DType::i64);
-  dispatch_float(x.dtype(), "max", [&]<class T>() {
-    cpu::max(b.data.data<T>(), values.data<T>(), idx.data<int64_t>(), b.outer, b.r, b.inner);
-  });
+  Tensor values = detail::empty_like(x, out_shape), idx = Tensor::empty(out_shape, TensorOptions(DType::i64, x.device()));
+  auto b = detail::block_for(x, dims, /*trailing=*/x.device().is_cuda());
+  if (x.device().is_cuda()) {
+    detail::check_cuda_f32("max", x);
+    cuda::max_rows(b.data.data<float>(), values.data<float>(), idx.data<int64_t>(), b.outer, b.r);
+    // the backward indexes the input's own layout, [outer, r, inner] around dim d
+    b.inner = 1;
+    for (int64_t i = d + 1; i < x.dim(); ++i) b.inner *= x.shape()[size_t(i)];
+    b.outer = b.inner ? b.outer / b.inner : 0;
+  } else {
+    dispatch_float(x.dtype(), "max", [&]<class T>() {
+      cpu::max(b.data.data<T>(), values.data<T>(), idx.data<int64_t>(), b.outer, b.r, b.inner);
+    });
+  }
   if (autograd::needs_grad(x)) {
     Shape in = x.shape();
     int64_t outer = b.outer, r = b.r, inner = b.inner;
     autograd::record("MaxBackward", values, {x}, [in, idx, outer, r, inner](const Tensor& g) {
       Tensor gx = Tensor::zeros(in, TensorOptions(g.dtype(), g.device()));
       Tensor gd = detail::dense(g);
+      if (g.device().is_cuda()) {
+        cuda::max_backward(gd.data<float>(), idx.data<int64_t>(), gx.data<float>(), outer, r, inner);
+        return std::vector{gx};
+      }
       const int64_t* pi = idx.data<int64_t>();
       dispatch_float(g.dtype(), "max", [&]<class T>() {
         T* px = gx.data<T>();
