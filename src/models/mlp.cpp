@@ -25,8 +25,7 @@ double accuracy(nn::Module& model, const data::TensorDataset& ds, int64_t batch_
   int64_t correct = 0;
   for (int64_t s = 0; s < ds.size(); s += batch_size) {
     int64_t e = std::min(ds.size(), s + batch_size);
-    Tensor logits = model.forward(ops::slice(ds.x, 0, s, e).to(device));
-    Tensor pred = ops::argmax(logits.to(Device::cpu()), 1);
+    Tensor pred = ops::argmax(model.forward(ops::slice(ds.x, 0, s, e).to(device)), 1).to(Device::cpu());
     const int64_t* p = pred.data<int64_t>();
     const int64_t* y = ds.y.data<int64_t>() + s;
     for (int64_t i = 0; i < e - s; ++i) correct += p[i] == y[i];
