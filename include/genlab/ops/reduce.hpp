@@ -113,14 +113,12 @@ inline std::pair<Tensor, Tensor> max(const Tensor& x, int64_t dim, bool keepdim 
   const std::vector<int64_t> dims = x.dim() == 0 ? std::vector<int64_t>{} : std::vector<int64_t>{d};
   Shape out_shape = detail::reduced_shape(x.shape(), {d}, keepdim);
   Tensor values = detail::empty_like(x, out_shape), idx = Tensor::empty(out_shape, TensorOptions(DType::i64, x.device()));
+  // The CUDA kernel reduces rows, so the dim is moved last there; indices and
+  // the backward refer to the input's own layout, [outer, r, inner] around d.
   auto b = detail::block_for(x, dims, /*trailing=*/x.device().is_cuda());
   if (x.device().is_cuda()) {
     detail::check_cuda_f32("max", x);
     cuda::max_rows(b.data.data<float>(), values.data<float>(), idx.data<int64_t>(), b.outer, b.r);
-    // the backward indexes the input's own layout, [outer, r, inner] around dim d
-    b.inner = 1;
-    for (int64_t i = d + 1; i < x.dim(); ++i) b.inner *= x.shape()[size_t(i)];
-    b.outer = b.inner ? b.outer / b.inner : 0;
   } else {
     dispatch_float(x.dtype(), "max", [&]<class T>() {
       cpu::max(b.data.data<T>(), values.data<T>(), idx.data<int64_t>(), b.outer, b.r, b.inner);
@@ -128,7 +126,10 @@ inline std::pair<Tensor, Tensor> max(const Tensor& x, int64_t dim, bool keepdim 
   }
   if (autograd::needs_grad(x)) {
     Shape in = x.shape();
-    int64_t outer = b.outer, r = b.r, inner = b.inner;
+    const int64_t r = x.dim() == 0 ? 1 : x.shape()[size_t(d)];
+    int64_t outer = 1, inner = 1;
+    for (int64_t i = 0; i < d; ++i) outer *= x.shape()[size_t(i)];
+    for (int64_t i = d + 1; i < x.dim(); ++i) inner *= x.shape()[size_t(i)];
     autograd::record("MaxBackward", values, {x}, [in, idx, outer, r, inner](const Tensor& g) {
       Tensor gx = Tensor::zeros(in, TensorOptions(g.dtype(), g.device()));
       Tensor gd = detail::dense(g);
