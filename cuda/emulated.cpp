@@ -93,11 +93,12 @@ void launch(int64_t n, Body body) {
   Access access;
   emulate::launch(grid_for(n), kBlock, 0, body);
 }
-// One block per row, as on the GPU (capped at kMaxGrid: the bodies grid-stride over rows).
+// One block per row, as on the GPU (capped at kMaxGrid: the bodies grid-stride
+// over rows), with `shared_per_thread` bytes of shared memory per thread.
 template <class Body>
-void launch_rows(int64_t rows, Body body) {
+void launch_rows(int64_t rows, Body body, size_t shared_per_thread = sizeof(float)) {
   Access access;
-  emulate::launch(unsigned(std::min<int64_t>(rows, kMaxGrid)), kBlock, kBlock * sizeof(float), body);
+  emulate::launch(unsigned(std::min<int64_t>(rows, kMaxGrid)), kBlock, kBlock * shared_per_thread, body);
 }
 }  // namespace
 
@@ -212,10 +213,9 @@ void sgd_step<Emulated>(float* p, const float* g, float* buf, int64_t n, float l
 }
 template <>
 void max_rows<Emulated>(const float* x, float* out, int64_t* arg, int64_t rows, int64_t cols) {
-  if (rows == 0 || cols == 0) return;
-  Access access;
-  emulate::launch(unsigned(std::min<int64_t>(rows, kMaxGrid)), kBlock, kBlock * (sizeof(float) + sizeof(int64_t)),
-                  [&](emulate::Ctx& c) { kernels::max_rows_body(c, x, out, arg, rows, cols); });
+  if (rows > 0 && cols > 0)
+    launch_rows(rows, [&](emulate::Ctx& c) { kernels::max_rows_body(c, x, out, arg, rows, cols); },
+                sizeof(float) + sizeof(int64_t));  // (value, index) pairs
 }
 template <>
 void max_backward<Emulated>(const float* g, const int64_t* arg, float* gx, int64_t outer, int64_t r, int64_t inner) {

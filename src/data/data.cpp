@@ -21,11 +21,16 @@ TensorDataset::TensorDataset(Tensor x_, Tensor y_) : x(ops::contiguous(x_)), y(o
 }
 
 namespace {
+// Bytes of one row (one sample) of a contiguous dataset tensor.
+size_t row_bytes_of(const Tensor& t) {
+  return size_t(t.numel() / std::max<int64_t>(t.shape()[0], 1)) * dtype_size(t.dtype());
+}
+
 Tensor gather_rows(const Tensor& t, const std::vector<int64_t>& rows) {
   Shape s = t.shape();
   s[0] = int64_t(rows.size());
   Tensor out = Tensor::empty(s, t.dtype());
-  const size_t row_bytes = size_t(t.numel() / std::max<int64_t>(t.shape()[0], 1)) * dtype_size(t.dtype());
+  const size_t row_bytes = row_bytes_of(t);
   const char* src = static_cast<const char*>(t.raw_data());
   char* dst = static_cast<char*>(out.raw_data());
   parallel_for(int64_t(rows.size()), std::max<int64_t>(1, (1 << 16) / int64_t(row_bytes + 1)), [&](int64_t b, int64_t e) {
@@ -73,7 +78,7 @@ Batch DataLoader::make(int64_t b) const {
 void DataLoader::hint(int64_t b) const {
   const int64_t s = b * opt_.batch_size, e = std::min<int64_t>(s + opt_.batch_size, ds_.size());
   for (const Tensor* t : {&ds_.x, &ds_.y}) {
-    const size_t row_bytes = size_t(t->numel() / std::max<int64_t>(t->shape()[0], 1)) * dtype_size(t->dtype());
+    const size_t row_bytes = row_bytes_of(*t);
     const char* base = static_cast<const char*>(t->raw_data());
     for (int64_t i = s; i < e; ++i) {
       const char* row = base + size_t(order_[size_t(i)]) * row_bytes;
