@@ -117,6 +117,12 @@ TEST(Allocator, CachesBlocks) {
   EXPECT_EQ(reinterpret_cast<uintptr_t>(c.raw_data()) % kAlignment, 0u);
 }
 
+TEST(Allocator, LargeBlocksAreHugePageAligned) {
+  // 2 MiB alignment is what lets the kernel back a block with transparent huge pages
+  Tensor big = Tensor::empty({3 << 18});  // 3 MiB of float32
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(big.raw_data()) % (uintptr_t(2) << 20), 0u);
+}
+
 // Arrays laid end to end are cut across threads: every element of every array
 // is visited exactly once, whatever the thread count and however the cuts fall.
 TEST(Threads, ParallelForPartsVisitsEveryElementOnce) {

@@ -26,6 +26,14 @@ size_t row_bytes_of(const Tensor& t) {
   return size_t(t.numel() / std::max<int64_t>(t.shape()[0], 1)) * dtype_size(t.dtype());
 }
 
+// Splits n rows of row_bytes each across threads. The gather and the cache
+// hints use the same split, so each thread hints the rows it will later copy
+// and they arrive in its own core's cache.
+template <class F>
+void for_row_chunks(int64_t n, size_t row_bytes, F&& fn) {
+  parallel_for(n, std::max<int64_t>(1, (1 << 16) / int64_t(row_bytes + 1)), fn);
+}
+
 Tensor gather_rows(const Tensor& t, const std::vector<int64_t>& rows) {
   Shape s = t.shape();
   s[0] = int64_t(rows.size());
@@ -33,7 +41,7 @@ Tensor gather_rows(const Tensor& t, const std::vector<int64_t>& rows) {
   const size_t row_bytes = row_bytes_of(t);
   const char* src = static_cast<const char*>(t.raw_data());
   char* dst = static_cast<char*>(out.raw_data());
-  parallel_for(int64_t(rows.size()), std::max<int64_t>(1, (1 << 16) / int64_t(row_bytes + 1)), [&](int64_t b, int64_t e) {
+  for_row_chunks(int64_t(rows.size()), row_bytes, [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i)
       std::memcpy(dst + size_t(i) * row_bytes, src + size_t(rows[size_t(i)]) * row_bytes, row_bytes);
   });
@@ -80,10 +88,12 @@ void DataLoader::hint(int64_t b) const {
   for (const Tensor* t : {&ds_.x, &ds_.y}) {
     const size_t row_bytes = row_bytes_of(*t);
     const char* base = static_cast<const char*>(t->raw_data());
-    for (int64_t i = s; i < e; ++i) {
-      const char* row = base + size_t(order_[size_t(i)]) * row_bytes;
-      for (size_t off = 0; off < row_bytes; off += 64) __builtin_prefetch(row + off, 0, 2);
-    }
+    for_row_chunks(e - s, row_bytes, [&](int64_t b0, int64_t b1) {
+      for (int64_t i = s + b0; i < s + b1; ++i) {
+        const char* row = base + size_t(order_[size_t(i)]) * row_bytes;
+        for (size_t off = 0; off < row_bytes; off += 64) __builtin_prefetch(row + off, 0, 2);
+      }
+    });
   }
 }
 
