@@ -3,6 +3,7 @@
 // bodies from kernels.cuh run unchanged and their indexing, bounds and
 // synchronisation are checked by tests without a GPU (and under ASan).
 #pragma once
+#include <atomic>
 #include <barrier>
 #include <thread>
 #include <vector>
@@ -22,6 +23,7 @@ struct Ctx {
   template <class T>
   T* shared() const { return reinterpret_cast<T*>(smem); }
   void sync() const { bar->arrive_and_wait(); }
+  void atomic_add(float* p, float v) const { std::atomic_ref<float>(*p).fetch_add(v); }
 };
 
 // Runs body(ctx) for grid x block threads; blocks run one after another.

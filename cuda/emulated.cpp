@@ -223,6 +223,47 @@ void max_backward<Emulated>(const float* g, const int64_t* arg, float* gx, int64
     launch(outer * inner, [&](emulate::Ctx& c) { kernels::max_backward_body(c, g, arg, gx, outer, r, inner); });
 }
 template <>
+void compare_strided<Emulated>(CompareOp op, const float* a, const Strides& a_strides, const float* b,
+                               const Strides& b_strides, uint8_t* out, const Shape& shape) {
+  const int64_t n = numel_of(shape);
+  if (n == 0) return;
+  const auto l = kernels::two_strides(shape, a_strides, b_strides, "compare");
+  launch(n, [&](emulate::Ctx& c) { kernels::compare_strided_body(c, op, a, b, l, out, n); });
+}
+template <>
+void where_strided<Emulated>(const uint8_t* cond, const Strides& cond_strides, const float* a, const Strides& a_strides,
+                             const float* b, const Strides& b_strides, float* out, const Shape& shape) {
+  const int64_t n = numel_of(shape);
+  if (n == 0) return;
+  const auto ca = kernels::two_strides(shape, cond_strides, a_strides, "where");
+  const auto bb = kernels::two_strides(shape, b_strides, b_strides, "where");
+  launch(n, [&](emulate::Ctx& c) { kernels::where_strided_body(c, cond, a, b, ca, bb, out, n); });
+}
+template <>
+void clamp<Emulated>(const float* x, float* y, int64_t n, float lo, float hi) {
+  if (n > 0) launch(n, [&](emulate::Ctx& c) { kernels::clamp_body(c, x, y, n, lo, hi); });
+}
+template <>
+void clamp_backward<Emulated>(const float* x, const float* gy, float* gx, int64_t n, float lo, float hi) {
+  if (n > 0) launch(n, [&](emulate::Ctx& c) { kernels::clamp_backward_body(c, x, gy, gx, n, lo, hi); });
+}
+template <>
+void index_rows<Emulated>(const float* src, const int64_t* index, bool per_element, float* out, int64_t outer,
+                          int64_t src_n, int64_t n, int64_t inner) {
+  if (outer * n * inner > 0)
+    launch(outer * n * inner, [&](emulate::Ctx& c) {
+      kernels::index_rows_body(c, src, index, per_element, out, outer, src_n, n, inner);
+    });
+}
+template <>
+void index_rows_backward<Emulated>(const float* g, const int64_t* index, bool per_element, float* gsrc, int64_t outer,
+                                   int64_t src_n, int64_t n, int64_t inner) {
+  if (outer * n * inner > 0)
+    launch(outer * n * inner, [&](emulate::Ctx& c) {
+      kernels::index_rows_backward_body(c, g, index, per_element, gsrc, outer, src_n, n, inner);
+    });
+}
+template <>
 void gemm<Emulated>(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
                     const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
   Access access;

@@ -54,6 +54,20 @@ template <class B> void max_rows(const float* x, float* out, int64_t* arg, int64
 template <class B>
 void max_backward(const float* g, const int64_t* arg, float* gx, int64_t outer, int64_t r, int64_t inner);
 template <class B>
+void compare_strided(CompareOp op, const float* a, const Strides& a_strides, const float* b, const Strides& b_strides,
+                     uint8_t* out, const Shape& shape);
+template <class B>
+void where_strided(const uint8_t* cond, const Strides& cond_strides, const float* a, const Strides& a_strides,
+                   const float* b, const Strides& b_strides, float* out, const Shape& shape);
+template <class B> void clamp(const float* x, float* y, int64_t n, float lo, float hi);
+template <class B> void clamp_backward(const float* x, const float* gy, float* gx, int64_t n, float lo, float hi);
+template <class B>
+void index_rows(const float* src, const int64_t* index, bool per_element, float* out, int64_t outer, int64_t src_n,
+                int64_t n, int64_t inner);
+template <class B>
+void index_rows_backward(const float* g, const int64_t* index, bool per_element, float* gsrc, int64_t outer,
+                         int64_t src_n, int64_t n, int64_t inner);
+template <class B>
 void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
           const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
 

@@ -89,6 +89,34 @@ __global__ void max_backward_kernel(const float* g, const int64_t* arg, float* g
   DeviceCtx c;
   kernels::max_backward_body(c, g, arg, gx, outer, r, inner);
 }
+__global__ void compare_strided_kernel(CompareOp op, const float* a, const float* b, kernels::TwoStrides l, uint8_t* out,
+                                       int64_t n) {
+  DeviceCtx c;
+  kernels::compare_strided_body(c, op, a, b, l, out, n);
+}
+__global__ void where_strided_kernel(const uint8_t* cond, const float* a, const float* b, kernels::TwoStrides ca,
+                                     kernels::TwoStrides bb, float* out, int64_t n) {
+  DeviceCtx c;
+  kernels::where_strided_body(c, cond, a, b, ca, bb, out, n);
+}
+__global__ void clamp_kernel(const float* x, float* y, int64_t n, float lo, float hi) {
+  DeviceCtx c;
+  kernels::clamp_body(c, x, y, n, lo, hi);
+}
+__global__ void clamp_backward_kernel(const float* x, const float* gy, float* gx, int64_t n, float lo, float hi) {
+  DeviceCtx c;
+  kernels::clamp_backward_body(c, x, gy, gx, n, lo, hi);
+}
+__global__ void index_rows_kernel(const float* src, const int64_t* index, bool per_element, float* out, int64_t outer,
+                                  int64_t src_n, int64_t n, int64_t inner) {
+  DeviceCtx c;
+  kernels::index_rows_body(c, src, index, per_element, out, outer, src_n, n, inner);
+}
+__global__ void index_rows_backward_kernel(const float* g, const int64_t* index, bool per_element, float* gsrc,
+                                           int64_t outer, int64_t src_n, int64_t n, int64_t inner) {
+  DeviceCtx c;
+  kernels::index_rows_backward_body(c, g, index, per_element, gsrc, outer, src_n, n, inner);
+}
 
 constexpr unsigned kBlock = 256;
 unsigned grid_for(int64_t n) { return unsigned(std::clamp<int64_t>((n + kBlock - 1) / kBlock, 1, 65535)); }
@@ -214,6 +242,54 @@ void max_backward<Gpu>(const float* g, const int64_t* arg, float* gx, int64_t ou
   if (outer * inner == 0) return;
   max_backward_kernel<<<grid_for(outer * inner), kBlock>>>(g, arg, gx, outer, r, inner);
   check_launch("max_backward");
+}
+
+template <>
+void compare_strided<Gpu>(CompareOp op, const float* a, const Strides& a_strides, const float* b,
+                          const Strides& b_strides, uint8_t* out, const Shape& shape) {
+  const int64_t n = numel_of(shape);
+  if (n == 0) return;
+  const auto l = kernels::two_strides(shape, a_strides, b_strides, "compare");
+  compare_strided_kernel<<<grid_for(n), kBlock>>>(op, a, b, l, out, n);
+  check_launch("compare_strided");
+}
+template <>
+void where_strided<Gpu>(const uint8_t* cond, const Strides& cond_strides, const float* a, const Strides& a_strides,
+                        const float* b, const Strides& b_strides, float* out, const Shape& shape) {
+  const int64_t n = numel_of(shape);
+  if (n == 0) return;
+  const auto ca = kernels::two_strides(shape, cond_strides, a_strides, "where");
+  const auto bb = kernels::two_strides(shape, b_strides, b_strides, "where");
+  where_strided_kernel<<<grid_for(n), kBlock>>>(cond, a, b, ca, bb, out, n);
+  check_launch("where_strided");
+}
+template <>
+void clamp<Gpu>(const float* x, float* y, int64_t n, float lo, float hi) {
+  if (n == 0) return;
+  clamp_kernel<<<grid_for(n), kBlock>>>(x, y, n, lo, hi);
+  check_launch("clamp");
+}
+template <>
+void clamp_backward<Gpu>(const float* x, const float* gy, float* gx, int64_t n, float lo, float hi) {
+  if (n == 0) return;
+  clamp_backward_kernel<<<grid_for(n), kBlock>>>(x, gy, gx, n, lo, hi);
+  check_launch("clamp_backward");
+}
+template <>
+void index_rows<Gpu>(const float* src, const int64_t* index, bool per_element, float* out, int64_t outer, int64_t src_n,
+                     int64_t n, int64_t inner) {
+  const int64_t total = outer * n * inner;
+  if (total == 0) return;
+  index_rows_kernel<<<grid_for(total), kBlock>>>(src, index, per_element, out, outer, src_n, n, inner);
+  check_launch("index_rows");
+}
+template <>
+void index_rows_backward<Gpu>(const float* g, const int64_t* index, bool per_element, float* gsrc, int64_t outer,
+                              int64_t src_n, int64_t n, int64_t inner) {
+  const int64_t total = outer * n * inner;
+  if (total == 0) return;
+  index_rows_backward_kernel<<<grid_for(total), kBlock>>>(g, index, per_element, gsrc, outer, src_n, n, inner);
+  check_launch("index_rows_backward");
 }
 
 }  // namespace genlab::cuda::impl

@@ -4,7 +4,8 @@
 // memory and __syncthreads barriers so the indexing is tested without a GPU.
 //
 // A body takes a context `c` with block(), thread(), block_dim(), grid_dim(),
-// shared<T>() and sync(); DeviceCtx (here) maps them to CUDA built-ins.
+// shared<T>(), sync() and atomic_add(); DeviceCtx (here) maps them to CUDA
+// built-ins.
 #pragma once
 #include <cmath>
 #include <cstdint>
@@ -159,6 +160,81 @@ GENLAB_HD void binary_strided_body(Ctx& c, BinaryOp op, const float* a, const fl
     offsets_of(l, i, oa, ob);
     out[i] = binary_apply(op, a[oa], b[ob]);
   }
+}
+
+// out (contiguous, uint8 0/1) = a op b, read through broadcast strides s0, s1.
+GENLAB_HD inline bool compare_apply(CompareOp op, float a, float b) {
+  switch (op) {
+    case CompareOp::lt: return a < b;
+    case CompareOp::le: return a <= b;
+    case CompareOp::gt: return a > b;
+    case CompareOp::ge: return a >= b;
+    case CompareOp::eq: return a == b;
+    case CompareOp::ne: return a != b;
+  }
+  return false;
+}
+template <class Ctx>
+GENLAB_HD void compare_strided_body(Ctx& c, CompareOp op, const float* a, const float* b, const TwoStrides& l,
+                                    uint8_t* out, int64_t n) {
+  for (int64_t i = int64_t(c.block()) * c.block_dim() + c.thread(); i < n; i += int64_t(c.block_dim()) * c.grid_dim()) {
+    int64_t oa, ob;
+    offsets_of(l, i, oa, ob);
+    out[i] = compare_apply(op, a[oa], b[ob]) ? 1 : 0;
+  }
+}
+
+// out (contiguous) = cond ? a : b over one shape: cond and a are read through
+// layout `ca` (s0 cond, s1 a), b through `bb` (both strides b's). Two layouts
+// of the same shape map a linear index the same way, however their dims merged.
+template <class Ctx>
+GENLAB_HD void where_strided_body(Ctx& c, const uint8_t* cond, const float* a, const float* b, const TwoStrides& ca,
+                                  const TwoStrides& bb, float* out, int64_t n) {
+  for (int64_t i = int64_t(c.block()) * c.block_dim() + c.thread(); i < n; i += int64_t(c.block_dim()) * c.grid_dim()) {
+    int64_t oc, oa, ob, unused;
+    offsets_of(ca, i, oc, oa);
+    offsets_of(bb, i, ob, unused);
+    out[i] = cond[oc] ? a[oa] : b[ob];
+  }
+}
+
+// y = clamp(x, lo, hi) (NaN stays NaN); the backward passes gy where lo <= x <= hi.
+template <class Ctx>
+GENLAB_HD void clamp_body(Ctx& c, const float* x, float* y, int64_t n, float lo, float hi) {
+  for (int64_t i = int64_t(c.block()) * c.block_dim() + c.thread(); i < n; i += int64_t(c.block_dim()) * c.grid_dim())
+    y[i] = x[i] < lo ? lo : (x[i] > hi ? hi : x[i]);
+}
+template <class Ctx>
+GENLAB_HD void clamp_backward_body(Ctx& c, const float* x, const float* gy, float* gx, int64_t n, float lo, float hi) {
+  for (int64_t i = int64_t(c.block()) * c.block_dim() + c.thread(); i < n; i += int64_t(c.block_dim()) * c.grid_dim())
+    gx[i] = (x[i] >= lo && x[i] <= hi) ? gy[i] : 0.f;
+}
+
+// Rows picked along the middle dim of src [outer, src_n, inner]:
+// out[o][i][j] = src[o][index[k]][j] for out [outer, n, inner], where k = i
+// (one index per row: index_select, embedding) or, when per_element, k is the
+// output element itself (torch.gather, whose index has out's shape). Indices
+// were range-checked on the host.
+GENLAB_HD inline int64_t index_rows_source(const int64_t* index, bool per_element, int64_t e, int64_t src_n, int64_t n,
+                                           int64_t inner) {
+  const int64_t j = e % inner, row = e / inner, o = row / n, i = row % n;
+  return (o * src_n + index[per_element ? e : i]) * inner + j;
+}
+template <class Ctx>
+GENLAB_HD void index_rows_body(Ctx& c, const float* src, const int64_t* index, bool per_element, float* out,
+                               int64_t outer, int64_t src_n, int64_t n, int64_t inner) {
+  const int64_t total = outer * n * inner;
+  for (int64_t e = int64_t(c.block()) * c.block_dim() + c.thread(); e < total; e += int64_t(c.block_dim()) * c.grid_dim())
+    out[e] = src[index_rows_source(index, per_element, e, src_n, n, inner)];
+}
+// The backward: g (out's shape) added into gsrc (zeroed, src's shape);
+// atomically, since repeated indices add into the same element.
+template <class Ctx>
+GENLAB_HD void index_rows_backward_body(Ctx& c, const float* g, const int64_t* index, bool per_element, float* gsrc,
+                                        int64_t outer, int64_t src_n, int64_t n, int64_t inner) {
+  const int64_t total = outer * n * inner;
+  for (int64_t e = int64_t(c.block()) * c.block_dim() + c.thread(); e < total; e += int64_t(c.block_dim()) * c.grid_dim())
+    c.atomic_add(gsrc + index_rows_source(index, per_element, e, src_n, n, inner), g[e]);
 }
 
 // Combines one value per thread of the block through shared memory (a tree
@@ -420,6 +496,7 @@ struct DeviceCtx {
     return reinterpret_cast<T*>(smem);
   }
   __device__ void sync() const { __syncthreads(); }
+  __device__ void atomic_add(float* p, float v) const { atomicAdd(p, v); }
 };
 #endif
 

@@ -97,6 +97,26 @@ void max_rows(const float* x, float* out, int64_t* arg, int64_t rows, int64_t co
 void max_backward(const float* g, const int64_t* arg, float* gx, int64_t outer, int64_t r, int64_t inner) {
   GENLAB_CUDA_SELECT(max_backward, g, arg, gx, outer, r, inner);
 }
+void compare_strided(CompareOp op, const float* a, const Strides& a_strides, const float* b, const Strides& b_strides,
+                     uint8_t* out, const Shape& shape) {
+  GENLAB_CUDA_SELECT(compare_strided, op, a, a_strides, b, b_strides, out, shape);
+}
+void where_strided(const uint8_t* cond, const Strides& cond_strides, const float* a, const Strides& a_strides,
+                   const float* b, const Strides& b_strides, float* out, const Shape& shape) {
+  GENLAB_CUDA_SELECT(where_strided, cond, cond_strides, a, a_strides, b, b_strides, out, shape);
+}
+void clamp(const float* x, float* y, int64_t n, float lo, float hi) { GENLAB_CUDA_SELECT(clamp, x, y, n, lo, hi); }
+void clamp_backward(const float* x, const float* gy, float* gx, int64_t n, float lo, float hi) {
+  GENLAB_CUDA_SELECT(clamp_backward, x, gy, gx, n, lo, hi);
+}
+void index_rows(const float* src, const int64_t* index, bool per_element, float* out, int64_t outer, int64_t src_n,
+                int64_t n, int64_t inner) {
+  GENLAB_CUDA_SELECT(index_rows, src, index, per_element, out, outer, src_n, n, inner);
+}
+void index_rows_backward(const float* g, const int64_t* index, bool per_element, float* gsrc, int64_t outer,
+                         int64_t src_n, int64_t n, int64_t inner) {
+  GENLAB_CUDA_SELECT(index_rows_backward, g, index, per_element, gsrc, outer, src_n, n, inner);
+}
 void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda, const float* b,
           int64_t ldb, float beta, float* c, int64_t ldc) {
   GENLAB_CUDA_SELECT(gemm, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);

@@ -7,7 +7,7 @@ InputSpec N(Shape s) { return {InputSpec::normal, std::move(s)}; }
 InputSpec P(Shape s) { return {InputSpec::positive, std::move(s)}; }
 InputSpec U(Shape s) { return {InputSpec::uniform, std::move(s)}; }
 InputSpec I(int64_t high, Shape s) { return {InputSpec::index, std::move(s), high}; }
-Tensor zero_like(const Tensor& x) { return Tensor::zeros({}, x.dtype()); }
+Tensor zero_like(const Tensor& x) { return Tensor::zeros({}, TensorOptions(x.dtype(), x.device())); }
 Tensor with_ignored(const Tensor& t, int64_t pos) {
   auto v = t.to_vector<int64_t>();
   v[size_t(pos)] = -100;
@@ -37,9 +37,9 @@ const std::vector<OpCase>& op_table() {
       {"silu", "unary", {N({3, 7})}, {1}, [](V x) { return silu(x[0]); }, true},
       {"softplus", "unary", {N({3, 7})}, {1}, [](V x) { return softplus(x[0]); }, true},
       {"abs", "unary", {N({3, 7})}, {1}, [](V x) { return abs(x[0]); }, true},
-      {"clamp", "unary", {N({4, 6})}, {1}, [](V x) { return clamp(x[0], -0.5, 0.7); }},
+      {"clamp", "unary", {N({4, 6})}, {1}, [](V x) { return clamp(x[0], -0.5, 0.7); }, true},
       {"where", "elementwise", {N({4, 5}), N({4, 5})}, {1, 1},
-       [](V x) { return where(compare(x[0], zero_like(x[0]), CompareOp::gt), x[0], x[1]); }},
+       [](V x) { return where(compare(x[0], zero_like(x[0]), CompareOp::gt), x[0], x[1]); }, true},
       {"sum_all", "reduce", {N({3, 4, 5})}, {1}, [](V x) { return sum(x[0]); }, true},
       {"sum_dim_keepdim", "reduce", {N({3, 4, 5})}, {1}, [](V x) { return sum(x[0], {1}, true); }, true},
       {"sum_dims_02", "reduce", {N({3, 4, 5})}, {1}, [](V x) { return sum(x[0], {0, 2}); }, true},
@@ -58,27 +58,27 @@ const std::vector<OpCase>& op_table() {
       {"log_softmax", "nn", {N({3, 7})}, {1}, [](V x) { return log_softmax(x[0], -1); }, true},
       {"layer_norm", "nn", {N({3, 8}), N({8}), N({8})}, {1, 1, 1}, [](V x) { return layer_norm(x[0], {8}, x[1], x[2]); }, true},
       {"rms_norm", "nn", {N({3, 8}), N({8})}, {1, 1}, [](V x) { return rms_norm(x[0], {8}, x[1]); }, true},
-      {"embedding", "nn", {N({10, 4}), I(10, {2, 3})}, {1, 0}, [](V x) { return embedding(x[0], x[1]); }},
+      {"embedding", "nn", {N({10, 4}), I(10, {2, 3})}, {1, 0}, [](V x) { return embedding(x[0], x[1]); }, true},
       {"cat", "index", {N({2, 3}), N({4, 3})}, {1, 1}, [](V x) { return cat({x[0], x[1]}, 0); }, true},
       {"stack", "index", {N({2, 3}), N({2, 3})}, {1, 1}, [](V x) { return stack({x[0], x[1]}, 1); }, true},
       {"split", "index", {N({5, 3})}, {1}, [](V x) { return split(x[0], 2, 0)[1]; }, true},
-      {"gather", "index", {N({3, 5}), I(5, {3, 2})}, {1, 0}, [](V x) { return gather(x[0], 1, x[1]); }},
-      {"index_select", "index", {N({5, 3}), I(5, {4})}, {1, 0}, [](V x) { return index_select(x[0], 0, x[1]); }},
+      {"gather", "index", {N({3, 5}), I(5, {3, 2})}, {1, 0}, [](V x) { return gather(x[0], 1, x[1]); }, true},
+      {"index_select", "index", {N({5, 3}), I(5, {4})}, {1, 0}, [](V x) { return index_select(x[0], 0, x[1]); }, true},
       {"permute", "view", {N({2, 3, 4})}, {1}, [](V x) { return contiguous(permute(x[0], {2, 0, 1})) * 2.0; }, true},
       {"slice_step", "view", {N({6, 4})}, {1}, [](V x) { return slice(x[0], 0, 1, 6, 2) * 3.0; }, true},
       {"expand", "view", {N({3, 1})}, {1},
-       [](V x) { return expand(x[0], {3, 4}) * Tensor::arange(4, x[0].dtype()); }},
+       [](V x) { return expand(x[0], {3, 4}) * Tensor::arange(4, TensorOptions(x[0].dtype(), x[0].device())); }, true},
       {"reshape", "view", {N({2, 6})}, {1}, [](V x) { return reshape(transpose(x[0], 0, 1), {3, 4}) * 2.0; }, true},
       {"cross_entropy", "loss", {N({5, 4}), I(4, {5})}, {1, 0}, [](V x) { return cross_entropy(x[0], x[1]); }, true},
       {"cross_entropy_smooth_ignore", "loss", {N({6, 5}), I(5, {6})}, {1, 0},
        [](V x) { return cross_entropy(x[0], with_ignored(x[1], 2), -100, 0.1); }, true},
-      {"nll_loss", "loss", {N({5, 4}), I(4, {5})}, {1, 0}, [](V x) { return nll_loss(x[0], x[1]); }},
+      {"nll_loss", "loss", {N({5, 4}), I(4, {5})}, {1, 0}, [](V x) { return nll_loss(x[0], x[1]); }, true},
       {"mse_loss", "loss", {N({4, 5}), N({4, 5})}, {1, 1}, [](V x) { return mse_loss(x[0], x[1]); }, true},
       {"l1_loss", "loss", {N({4, 5}), N({4, 5})}, {1, 1}, [](V x) { return l1_loss(x[0], x[1]); }, true},
       {"bce_with_logits", "loss", {N({4, 5}), U({4, 5})}, {1, 1},
        [](V x) { return binary_cross_entropy_with_logits(x[0], x[1]); }, true},
       {"kl_div", "loss", {N({4, 5}), N({4, 5})}, {1, 1},
-       [](V x) { return kl_div(log_softmax(x[0], 1), softmax(x[1], 1), Reduction::batchmean); }},
+       [](V x) { return kl_div(log_softmax(x[0], 1), softmax(x[1], 1), Reduction::batchmean); }, true},
   };
   return table;
 }

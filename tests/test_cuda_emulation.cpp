@@ -225,3 +225,88 @@ TEST(CudaEmulation, MaxRowsTiesAndNaNsMatchCpu) {
   EXPECT_EQ(arg[2], 5);
   EXPECT_EQ(arg[3], 20);
 }
+
+// Compare into uint8 and where through strides: a permuted slice against a
+// broadcast row, and where with a broadcast condition and a scalar b, checked
+// element by element through the views' strides.
+TEST(CudaEmulation, CompareAndWhereThroughStrides) {
+  View v = permuted_slice();
+  auto row = randn(3, 13);
+  const int64_t n = numel_of(v.shape);
+  auto at = [&](int64_t i) {  // v's element at linear index i of [4, 2, 3]
+    const int64_t a = i / 6, b = i / 3 % 2, c = i % 3;
+    return v.data[size_t(v.offset + a * v.strides[0] + b * v.strides[1] + c * v.strides[2])];
+  };
+  for (CompareOp op : {CompareOp::lt, CompareOp::le, CompareOp::gt, CompareOp::ge, CompareOp::eq, CompareOp::ne}) {
+    std::vector<uint8_t> out(static_cast<size_t>(n), 7);
+    auto l = k::two_strides(v.shape, v.strides, {0, 0, 1}, "compare");
+    emu::launch(2, 8, 0, [&](emu::Ctx& c) {
+      k::compare_strided_body(c, op, v.data.data() + v.offset, row.data(), l, out.data(), n);
+    });
+    for (int64_t i = 0; i < n; ++i) {
+      const float x = at(i), y = row[size_t(i % 3)];
+      const bool want = op == CompareOp::lt ? x < y : op == CompareOp::le ? x <= y : op == CompareOp::gt ? x > y
+                      : op == CompareOp::ge ? x >= y : op == CompareOp::eq ? x == y : x != y;
+      ASSERT_EQ(out[size_t(i)], want ? 1 : 0) << int(op) << " " << i;
+    }
+  }
+  std::vector<uint8_t> cond = {1, 0, 1};  // broadcast along dims 0 and 1
+  const float b = -9.f;
+  std::vector<float> out(static_cast<size_t>(n));
+  auto ca = k::two_strides(v.shape, {0, 0, 1}, v.strides, "where"), bb = k::two_strides(v.shape, {0, 0, 0}, {0, 0, 0}, "where");
+  emu::launch(3, 4, 0, [&](emu::Ctx& c) {
+    k::where_strided_body(c, cond.data(), v.data.data() + v.offset, &b, ca, bb, out.data(), n);
+  });
+  for (int64_t i = 0; i < n; ++i) ASSERT_EQ(out[size_t(i)], cond[size_t(i % 3)] ? at(i) : b) << i;
+}
+
+TEST(CudaEmulation, ClampMatchesCpuAndKeepsNaN) {
+  const int64_t n = 300;
+  auto x = randn(n, 14), gy = randn(n, 15);
+  x[5] = std::nanf("");
+  x[6] = -0.25f;  // exactly on a bound: the gradient passes
+  std::vector<float> y(n), ref(n), gx(n), gref(n);
+  emu::launch(2, 32, 0, [&](emu::Ctx& c) { k::clamp_body(c, x.data(), y.data(), n, -0.25f, 0.5f); });
+  emu::launch(3, 16, 0, [&](emu::Ctx& c) { k::clamp_backward_body(c, x.data(), gy.data(), gx.data(), n, -0.25f, 0.5f); });
+  cpu::clamp(x.data(), ref.data(), n, -0.25f, 0.5f);
+  cpu::clamp_backward(x.data(), gy.data(), gref.data(), n, -0.25f, 0.5f);
+  EXPECT_TRUE(std::isnan(y[5]));
+  EXPECT_EQ(gx[6], gy[6]);
+  for (int64_t i = 0; i < n; ++i) {
+    if (i != 5) ASSERT_EQ(y[size_t(i)], ref[size_t(i)]) << i;
+    ASSERT_EQ(gx[size_t(i)], gref[size_t(i)]) << i;
+  }
+}
+
+// Rows picked by index from [outer, src_n, inner], one index per row and one
+// per element, and the backward's scatter-add, where many threads add into the
+// same few rows (atomic adds; a lost update is rare in the emulation, so this
+// checks the indexing, and test_gpu.cpp's repeated indices on a real GPU the
+// atomics).
+TEST(CudaEmulation, IndexRowsAndTheirAtomicScatterAdd) {
+  const int64_t outer = 3, src_n = 5, n = 40, inner = 7;
+  auto src = randn(outer * src_n * inner, 16), g = randn(outer * n * inner, 17);
+  std::vector<int64_t> per_row(static_cast<size_t>(n)), per_elem(static_cast<size_t>(outer * n * inner));
+  for (size_t i = 0; i < per_row.size(); ++i) per_row[i] = int64_t(i * 7 % 2);  // rows 0 and 1 only
+  for (size_t e = 0; e < per_elem.size(); ++e) per_elem[e] = int64_t(e * 13 % src_n);
+  for (bool per_element : {false, true}) {
+    const int64_t* index = per_element ? per_elem.data() : per_row.data();
+    std::vector<float> out(g.size()), gsrc(src.size(), 0.f);
+    std::vector<double> gref(src.size(), 0.0);
+    emu::launch(4, 32, 0, [&](emu::Ctx& c) {
+      k::index_rows_body(c, src.data(), index, per_element, out.data(), outer, src_n, n, inner);
+    });
+    emu::launch(4, 64, 0, [&](emu::Ctx& c) {
+      k::index_rows_backward_body(c, g.data(), index, per_element, gsrc.data(), outer, src_n, n, inner);
+    });
+    for (int64_t o = 0; o < outer; ++o)
+      for (int64_t i = 0; i < n; ++i)
+        for (int64_t j = 0; j < inner; ++j) {
+          const int64_t e = (o * n + i) * inner + j, r = index[per_element ? e : i];
+          const size_t s = size_t((o * src_n + r) * inner + j);
+          ASSERT_EQ(out[size_t(e)], src[s]) << per_element << " " << e;
+          gref[s] += g[size_t(e)];
+        }
+    for (size_t s = 0; s < gsrc.size(); ++s) ASSERT_NEAR(gsrc[s], gref[s], 1e-4) << per_element << " " << s;
+  }
+}

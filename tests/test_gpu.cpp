@@ -2,6 +2,9 @@
 // clear message elsewhere. Each compares a CUDA op with the CPU.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <functional>
+
 #include <genlab/genlab.hpp>
 
 #include "op_table.hpp"
@@ -101,18 +104,68 @@ TEST(Gpu, EmulatedDeviceMemoryFaultsOnHostAccess) {
   EXPECT_DEATH({ volatile float v = *t.data<float>(); (void)v; }, "");
 }
 
-// Index tensors on the device are read through a copy, never dereferenced on
-// the host; ops without a CUDA kernel say so.
-TEST(Gpu, MissingKernelsThrowAndIndicesAreCopied) {
+// Index tensors on the device are read through a host copy, never
+// dereferenced on the host: index ops give the CPU's results whichever device
+// holds the indices, and a bad index is a clear error, not a device fault.
+TEST(Gpu, IndicesOnTheDeviceAreCopiedAndChecked) {
   REQUIRE_GPU();
-  Tensor logits = Tensor::randn({4, 3}).to(Device::cuda());
-  Tensor target = Tensor::from_vector(std::vector<int64_t>{0, 2, 1, 0}, {4}).to(Device::cuda());
-  Tensor cpu_target = Tensor::from_vector(std::vector<int64_t>{0, 2, 1, 0}, {4});
-  EXPECT_NEAR(ops::cross_entropy(logits, target).item(), ops::cross_entropy(logits.to(Device::cpu()), cpu_target).item(),
-              1e-5);
-  EXPECT_THROW(ops::nll_loss(ops::log_softmax(logits, -1), target), Error);  // composed through gather: CPU only
-  EXPECT_THROW(ops::index_select(logits, 0, target), Error);
-  EXPECT_THROW(ops::embedding(logits, target), Error);
+  Tensor logits = Tensor::randn({4, 3}), g = logits.to(Device::cuda());
+  Tensor cpu_target = Tensor::from_vector(std::vector<int64_t>{0, 2, 1, 0}, {4}), target = cpu_target.to(Device::cuda());
+  auto same = [](const Tensor& got, const Tensor& ref) {
+    auto a = got.to(Device::cpu()).to_vector<float>(), b = ref.to_vector<float>();
+    ASSERT_EQ(a.size(), b.size());
+    for (size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i], b[i], 1e-5f) << i;
+  };
+  same(ops::cross_entropy(g, target), ops::cross_entropy(logits, cpu_target));
+  same(ops::nll_loss(ops::log_softmax(g, -1), target), ops::nll_loss(ops::log_softmax(logits, -1), cpu_target));
+  same(ops::index_select(g, 0, target), ops::index_select(logits, 0, cpu_target));
+  same(ops::embedding(g, target), ops::embedding(logits, cpu_target));
+  Tensor bad = Tensor::from_vector(std::vector<int64_t>{0, 4}, {2}).to(Device::cuda());
+  EXPECT_THROW(ops::index_select(g, 0, bad), Error);
+  EXPECT_THROW(ops::embedding(g, bad), Error);
+  EXPECT_THROW(ops::gather(g, 0, ops::reshape(bad, {2, 1})), Error);
+}
+
+// Index ops beyond the op table: repeated indices accumulate their gradients
+// (atomically on the device), index_select over a middle dim, and gather with
+// an index smaller than the input in the other dims.
+TEST(Gpu, IndexOpsAccumulateAndCutLikeTheCpu) {
+  REQUIRE_GPU();
+  auto check = [](const std::function<Tensor(const Tensor&)>& f, const Shape& shape, const char* what) {
+    Tensor x = Tensor::randn(shape).requires_grad_(), gx = x.to(Device::cuda()).detach().requires_grad_();
+    Tensor ref = f(x), got = f(gx);
+    EXPECT_EQ(got.shape(), ref.shape()) << what;
+    Tensor w = Tensor::randn(ref.shape());
+    ops::sum(ref * w).backward();
+    ops::sum(got * w.to(Device::cuda())).backward();
+    auto a = got.to(Device::cpu()).to_vector<float>(), b = ref.to_vector<float>();
+    for (size_t i = 0; i < b.size(); ++i) EXPECT_NEAR(a[i], b[i], 1e-6f) << what << " value " << i;
+    auto ga = gx.grad().to(Device::cpu()).to_vector<float>(), gb = x.grad().to_vector<float>();
+    for (size_t i = 0; i < gb.size(); ++i) EXPECT_NEAR(ga[i], gb[i], 1e-5f) << what << " grad " << i;
+  };
+  auto idx = [](std::vector<int64_t> v, Shape s) { return Tensor::from_vector(v, s); };
+  check([&](const Tensor& x) { return ops::index_select(x, 1, idx({2, 0, 2, 2, 1}, {5})); }, {3, 4, 2}, "index_select dim 1");
+  check([&](const Tensor& x) { return ops::embedding(x, idx({1, 1, 1, 0, 3, 1}, {2, 3})); }, {4, 5}, "embedding repeats");
+  check([&](const Tensor& x) { return ops::gather(x, 1, idx({3, 3, 0, 1, 3, 2}, {2, 3})); }, {4, 6}, "gather, index cut");
+  check([&](const Tensor& x) { return ops::gather(x, 0, idx({1, 1, 0, 2}, {2, 2})); }, {3, 4}, "gather dim 0");
+  check([&](const Tensor& x) { return ops::clamp(ops::permute(x, {1, 0}), -0.3, 0.4); }, {3, 5}, "clamp of a view");
+  check([&](const Tensor& x) {  // cond broadcast over rows, b a scalar
+    Tensor cond = ops::compare(ops::slice(x, 0, 0, 1), Tensor::zeros({}, TensorOptions(DType::f32, x.device())), CompareOp::lt);
+    return ops::where(cond, x, Tensor::full({}, 2.0, TensorOptions(DType::f32, x.device())));
+  }, {3, 4}, "where, broadcast condition");
+}
+
+// Dropout draws its mask from the seeded host generator, so a seed gives the
+// same mask on either device.
+TEST(Gpu, DropoutMaskFollowsTheSeedOnEitherDevice) {
+  REQUIRE_GPU();
+  Tensor x = Tensor::randn({6, 7});
+  manual_seed(5);
+  auto ref = ops::dropout(x, 0.4).to_vector<float>();
+  manual_seed(5);
+  auto got = ops::dropout(x.to(Device::cuda()), 0.4).to(Device::cpu()).to_vector<float>();
+  EXPECT_EQ(got, ref);
+  EXPECT_GT(std::count(ref.begin(), ref.end(), 0.f), 0);
 }
 
 // A model moved with Module::to trains on the device as on the CPU: the same

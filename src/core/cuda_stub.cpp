@@ -72,6 +72,28 @@ void max_backward<Gpu>(const float*, const int64_t*, float*, int64_t, int64_t, i
   unavailable("max_backward");
 }
 template <>
+void compare_strided<Gpu>(CompareOp, const float*, const Strides&, const float*, const Strides&, uint8_t*, const Shape&) {
+  unavailable("compare_strided");
+}
+template <>
+void where_strided<Gpu>(const uint8_t*, const Strides&, const float*, const Strides&, const float*, const Strides&, float*,
+                        const Shape&) {
+  unavailable("where_strided");
+}
+template <> void clamp<Gpu>(const float*, float*, int64_t, float, float) { unavailable("clamp"); }
+template <>
+void clamp_backward<Gpu>(const float*, const float*, float*, int64_t, float, float) {
+  unavailable("clamp_backward");
+}
+template <>
+void index_rows<Gpu>(const float*, const int64_t*, bool, float*, int64_t, int64_t, int64_t, int64_t) {
+  unavailable("index_rows");
+}
+template <>
+void index_rows_backward<Gpu>(const float*, const int64_t*, bool, float*, int64_t, int64_t, int64_t, int64_t) {
+  unavailable("index_rows_backward");
+}
+template <>
 void gemm<Gpu>(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t, const float*, int64_t, float, float*,
                int64_t) {
   unavailable("gemm");

@@ -11,6 +11,7 @@ namespace genlab {
 
 enum class UnaryOp : uint8_t { neg, exp, log, sqrt, tanh, sigmoid, relu, gelu, gelu_tanh, silu, softplus, abs };
 enum class BinaryOp : uint8_t { add, sub, mul, div, pow, maximum, minimum };
+enum class CompareOp : uint8_t { lt, le, gt, ge, eq, ne };
 const char* unary_name(UnaryOp op);
 const char* binary_name(BinaryOp op);
 

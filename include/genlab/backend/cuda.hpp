@@ -67,6 +67,21 @@ void sgd_step(float* p, const float* g, float* buf, int64_t n, float lr, float w
 // and the backward scatter into gx (zeroed) viewed as [outer, r, inner].
 void max_rows(const float* x, float* out, int64_t* arg, int64_t rows, int64_t cols);
 void max_backward(const float* g, const int64_t* arg, float* gx, int64_t outer, int64_t r, int64_t inner);
+// Elementwise compare into uint8 0/1, and cond ? a : b, through broadcast strides.
+void compare_strided(CompareOp op, const float* a, const Strides& a_strides, const float* b, const Strides& b_strides,
+                     uint8_t* out, const Shape& shape);
+void where_strided(const uint8_t* cond, const Strides& cond_strides, const float* a, const Strides& a_strides,
+                   const float* b, const Strides& b_strides, float* out, const Shape& shape);
+void clamp(const float* x, float* y, int64_t n, float lo, float hi);
+void clamp_backward(const float* x, const float* gy, float* gx, int64_t n, float lo, float hi);
+// Rows of src [outer, src_n, inner] picked by int64 indices into out
+// [outer, n, inner]: index[i] per row i (index_select, embedding) or, when
+// per_element, one index per element of out (gather). The backward adds g
+// into gsrc (zeroed), repeated indices accumulating.
+void index_rows(const float* src, const int64_t* index, bool per_element, float* out, int64_t outer, int64_t src_n,
+                int64_t n, int64_t inner);
+void index_rows_backward(const float* g, const int64_t* index, bool per_element, float* gsrc, int64_t outer,
+                         int64_t src_n, int64_t n, int64_t inner);
 void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
           const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
 

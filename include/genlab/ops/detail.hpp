@@ -27,11 +27,6 @@ inline void check_same(const char* op, const Tensor& a, const Tensor& b) {
   GENLAB_CHECK(a.device() == b.device(), op, ": device mismatch, ", a.device().str(), " ", shape_str(a.shape()),
                " vs ", b.device().str(), " ", shape_str(b.shape()));
 }
-// Ops without a CUDA kernel yet say so instead of reading device memory.
-inline void check_cpu(const char* op, const Tensor& x) {
-  GENLAB_CHECK(x.device().is_cpu(), op, " has no CUDA kernel yet; move the input of shape ", shape_str(x.shape()),
-               " to the CPU with .to(Device::cpu())");
-}
 inline void check_cuda_f32(const char* op, const Tensor& x) {
   GENLAB_CHECK(x.dtype() == DType::f32, op, " on CUDA supports float32 only, got ", dtype_name(x.dtype()));
 }
@@ -41,6 +36,28 @@ inline void check_cuda_f32(const char* op, const Tensor& x) {
 inline Tensor host_indices(const Tensor& index) {
   Tensor i = index.device().is_cpu() ? index : index.to(Device::cpu());
   return dense(i).to(DType::i64);
+}
+
+// CUDA side of index_select, embedding and gather: x viewed as [outer, src_n,
+// inner], out [outer, n, inner] of `out_shape`, picked by validated host
+// indices (one per row, or one per output element when per_element; see
+// cuda::index_rows). Records `node`, whose backward scatter-adds into x's shape.
+inline Tensor index_rows_cuda(const Tensor& x, const Tensor& host_idx, bool per_element, int64_t outer, int64_t n,
+                              int64_t inner, const Shape& out_shape, const char* node) {
+  check_cuda_f32(node, x);
+  const int64_t src_n = outer * inner == 0 ? 0 : x.numel() / (outer * inner);
+  Tensor xd = dense(x), idx = host_idx.to(x.device()), out = empty_like(x, out_shape);
+  cuda::index_rows(xd.data<float>(), idx.data<int64_t>(), per_element, out.data<float>(), outer, src_n, n, inner);
+  if (autograd::needs_grad(x)) {
+    Shape in = x.shape();
+    autograd::record(node, out, {x}, [=](const Tensor& g) {
+      Tensor gx = Tensor::zeros(in, TensorOptions(g.dtype(), g.device())), gd = dense(g);
+      cuda::index_rows_backward(gd.data<float>(), idx.data<int64_t>(), per_element, gx.data<float>(), outer, src_n, n,
+                                inner);
+      return std::vector{gx};
+    });
+  }
+  return out;
 }
 
 // Strides of x broadcast to `shape` (0 on broadcast dims).

@@ -189,29 +189,44 @@ inline Tensor abs(const Tensor& x) { return detail::unary(UnaryOp::abs, x, "AbsB
 
 inline Tensor clamp(const Tensor& x, double lo, double hi) {
   GENLAB_CHECK(lo <= hi, "clamp: min ", lo, " > max ", hi);
-  detail::check_cpu("clamp", x);
   Tensor xd = detail::dense(x), out = detail::empty_like(x);
-  dispatch_float(x.dtype(), "clamp", [&]<class T>() { cpu::clamp(xd.data<T>(), out.data<T>(), x.numel(), T(lo), T(hi)); });
+  auto run = [lo, hi](const Tensor& a, const Tensor& g, Tensor& y, bool backward) {  // kept by the backward
+    if (a.device().is_cuda()) {
+      detail::check_cuda_f32("clamp", a);
+      if (backward) cuda::clamp_backward(a.data<float>(), g.data<float>(), y.data<float>(), a.numel(), float(lo), float(hi));
+      else cuda::clamp(a.data<float>(), y.data<float>(), a.numel(), float(lo), float(hi));
+      return;
+    }
+    dispatch_float(a.dtype(), "clamp", [&]<class T>() {
+      if (backward) cpu::clamp_backward(a.data<T>(), g.data<T>(), y.data<T>(), a.numel(), T(lo), T(hi));
+      else cpu::clamp(a.data<T>(), y.data<T>(), a.numel(), T(lo), T(hi));
+    });
+  };
+  run(xd, Tensor(), out, false);
   if (autograd::needs_grad(x)) {
     Tensor xs = xd.detach();
-    autograd::record("ClampBackward", out, {x}, [xs, lo, hi](const Tensor& g) {
+    autograd::record("ClampBackward", out, {x}, [xs, run](const Tensor& g) {
       Tensor gd = detail::dense(g), gx = detail::empty_like(g);
-      dispatch_float(g.dtype(), "clamp", [&]<class T>() {
-        cpu::clamp_backward(xs.data<T>(), gd.data<T>(), gx.data<T>(), g.numel(), T(lo), T(hi));
-      });
+      run(xs, gd, gx, true);
       return std::vector{gx};
     });
   }
   return out;
 }
 
-// ---------------- comparisons and where (CPU) ----------------
-enum class CompareOp { lt, le, gt, ge, eq, ne };
+// ---------------- comparisons and where ----------------
+using genlab::CompareOp;  // lt, le, gt, ge, eq, ne
 // Returns a uint8 mask with broadcasting.
 inline Tensor compare(const Tensor& a, const Tensor& b, CompareOp op) {
   detail::check_same("compare", a, b);
-  detail::check_cpu("compare", a);
   Shape shape = broadcast_shapes(a.shape(), b.shape(), "compare");
+  if (a.device().is_cuda()) {
+    detail::check_cuda_f32("compare", a);
+    Tensor out = Tensor::empty(shape, TensorOptions(DType::u8, a.device()));
+    cuda::compare_strided(op, a.data<float>(), detail::broadcast_strides(a, shape), b.data<float>(),
+                          detail::broadcast_strides(b, shape), out.data<uint8_t>(), shape);
+    return out;
+  }
   Tensor ad = detail::dense(expand(a.detach(), shape)), bd = detail::dense(expand(b.detach(), shape));
   Tensor out = Tensor::empty(shape, DType::u8);
   uint8_t* po = out.data<uint8_t>();
@@ -231,18 +246,27 @@ inline Tensor compare(const Tensor& a, const Tensor& b, CompareOp op) {
 // out = cond ? a : b with broadcasting; cond is any dtype (nonzero = true).
 inline Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   detail::check_same("where", a, b);
-  detail::check_cpu("where", a);
+  GENLAB_CHECK(cond.device() == a.device(), "where: condition on ", cond.device().str(), " ", shape_str(cond.shape()),
+               ", values on ", a.device().str(), " ", shape_str(a.shape()));
   Shape shape = broadcast_shapes(broadcast_shapes(cond.shape(), a.shape(), "where"), b.shape(), "where");
-  Tensor c = detail::dense(expand(cond.detach(), shape)).to(DType::u8);
-  Tensor ad = detail::dense(expand(a.detach(), shape)), bd = detail::dense(expand(b.detach(), shape));
-  Tensor out = detail::empty_like(a, shape);
-  const uint8_t* pc = c.data<uint8_t>();
-  dispatch_float(a.dtype(), "where", [&]<class T>() {
-    const T* pa = ad.data<T>();
-    const T* pb = bd.data<T>();
-    T* po = out.data<T>();
-    for (int64_t i = 0; i < out.numel(); ++i) po[i] = pc[i] ? pa[i] : pb[i];
-  });
+  Tensor out = detail::empty_like(a, shape), c;
+  if (a.device().is_cuda()) {  // strided reads: nothing is expanded into memory
+    detail::check_cuda_f32("where", a);
+    c = cond.dtype() == DType::u8 ? cond.detach() : compare(cond.detach(), detail::scalar_like(cond, 0.0), CompareOp::ne);
+    cuda::where_strided(c.data<uint8_t>(), detail::broadcast_strides(c, shape), a.data<float>(),
+                        detail::broadcast_strides(a, shape), b.data<float>(), detail::broadcast_strides(b, shape),
+                        out.data<float>(), shape);
+  } else {
+    c = detail::dense(expand(cond.detach(), shape)).to(DType::u8);
+    Tensor ad = detail::dense(expand(a.detach(), shape)), bd = detail::dense(expand(b.detach(), shape));
+    const uint8_t* pc = c.data<uint8_t>();
+    dispatch_float(a.dtype(), "where", [&]<class T>() {
+      const T* pa = ad.data<T>();
+      const T* pb = bd.data<T>();
+      T* po = out.data<T>();
+      for (int64_t i = 0; i < out.numel(); ++i) po[i] = pc[i] ? pa[i] : pb[i];
+    });
+  }
   if (autograd::needs_grad(a, b)) {
     Shape sa = a.shape(), sb = b.shape();
     autograd::record("WhereBackward", out, {a, b}, [c, sa, sb](const Tensor& g) {

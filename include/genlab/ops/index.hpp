@@ -71,7 +71,6 @@ inline void check_index(int64_t v, int64_t n, const char* op, int64_t pos) {
 
 // out[i] = x.select(dim, index[i]); index is 1-d integer.
 inline Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
-  detail::check_cpu("index_select", x);
   GENLAB_CHECK(index.dim() == 1, "index_select: index must be 1-d, got ", shape_str(index.shape()));
   int64_t d = wrap_dim(dim, x.dim(), "index_select");
   Tensor idx = detail::host_indices(index);
@@ -80,6 +79,11 @@ inline Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
   for (int64_t i = 0; i < n; ++i) detail::check_index(pi[i], src_n, "index_select", i);
   Shape shape = x.shape();
   shape[size_t(d)] = n;
+  if (x.device().is_cuda()) {
+    const int64_t outer = numel_of(Shape(x.shape().begin(), x.shape().begin() + d));
+    const int64_t inner = numel_of(Shape(x.shape().begin() + d + 1, x.shape().end()));
+    return detail::index_rows_cuda(x, idx, false, outer, n, inner, shape, "IndexSelectBackward");
+  }
   Tensor out = detail::empty_like(x, shape), xd = x.detach();
   for (int64_t i = 0; i < n; ++i) select(out, d, i).copy_(select(xd, d, pi[i]));
   if (autograd::needs_grad(x)) {
@@ -99,13 +103,24 @@ inline Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
 
 // out[i][j] = x[i][index[i][j]] along dim (torch.gather); index has x's number of dims.
 inline Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
-  detail::check_cpu("gather", x);
   int64_t d = wrap_dim(dim, x.dim(), "gather");
   GENLAB_CHECK(index.dim() == x.dim(), "gather: index ", shape_str(index.shape()), " and input ", shape_str(x.shape()),
                " need the same number of dims");
   for (int64_t i = 0; i < x.dim(); ++i)
     GENLAB_CHECK(i == d || index.shape()[size_t(i)] <= x.shape()[size_t(i)], "gather: index ", shape_str(index.shape()),
                  " is larger than input ", shape_str(x.shape()), " in dim ", i);
+  if (x.device().is_cuda()) {
+    // x cut to the index's extent in the other dims (a view whose backward
+    // pads with zeros), so both are [outer, *, inner] with the same outer, inner
+    Tensor idx = detail::host_indices(index), xs = x;
+    const int64_t src_n = x.shape()[size_t(d)];
+    for (int64_t i = 0; i < idx.numel(); ++i) detail::check_index(idx.data<int64_t>()[i], src_n, "gather", i);
+    for (int64_t i = 0; i < x.dim(); ++i)
+      if (i != d && index.shape()[size_t(i)] < x.shape()[size_t(i)]) xs = slice(xs, i, 0, index.shape()[size_t(i)]);
+    const Shape& is = index.shape();
+    const int64_t outer = numel_of(Shape(is.begin(), is.begin() + d)), inner = numel_of(Shape(is.begin() + d + 1, is.end()));
+    return detail::index_rows_cuda(xs, idx, true, outer, is[size_t(d)], inner, is, "GatherBackward");
+  }
   Tensor idx = detail::host_indices(index), xd = detail::dense(x);
   Tensor out = detail::empty_like(x, index.shape());
   const int64_t* pi = idx.data<int64_t>();

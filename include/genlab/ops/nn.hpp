@@ -134,7 +134,6 @@ inline Tensor rms_norm(const Tensor& x, const Shape& normalized_shape, const Ten
 
 // Rows of `weight` [num, dim] picked by integer `indices` of any shape -> [..., dim].
 inline Tensor embedding(const Tensor& weight, const Tensor& indices) {
-  detail::check_cpu("embedding", weight);
   GENLAB_CHECK(weight.dim() == 2, "embedding: weight must be 2-d [num_embeddings, dim], got ", shape_str(weight.shape()));
   const int64_t num = weight.shape()[0], dim = weight.shape()[1], n = indices.numel();
   Tensor idx = detail::host_indices(indices);
@@ -144,6 +143,7 @@ inline Tensor embedding(const Tensor& weight, const Tensor& indices) {
                  shape_str(weight.shape()));
   Shape out_shape = indices.shape();
   out_shape.push_back(dim);
+  if (weight.device().is_cuda()) return detail::index_rows_cuda(weight, idx, false, 1, n, dim, out_shape, "EmbeddingBackward");
   Tensor wd = detail::dense(weight), out = detail::empty_like(weight, out_shape);
   dispatch_float(weight.dtype(), "embedding", [&]<class T>() {
     for (int64_t i = 0; i < n; ++i) std::copy_n(wd.data<T>() + pi[i] * dim, dim, out.data<T>() + i * dim);
