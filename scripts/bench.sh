@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # make bench: genlab and its peers measured in one run, on the same machine.
 # The machine is shared and noisy, so genlab and PyTorch are measured in
-# alternating rounds (ROUNDS, default 3) and the report takes medians across
-# rounds. OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE (pinned here for tests) are unset
-# for genlab and peers alike so OpenBLAS uses its best kernels. PyTorch is run at
-# 1 and 2 threads, with and without OPENBLAS_NUM_THREADS=1 and OMP_PROC_BIND,
-# and its best configuration is kept. QUICK=1: fewer repetitions.
+# alternating rounds (ROUNDS, default 5) and the report takes medians across
+# rounds: the second vCPU is sometimes taken from outside for seconds at a
+# time, which slows a whole round's 2-thread blocks, and five rounds keep one
+# or two such rounds out of the median. OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE
+# (pinned here for tests) are unset for genlab and peers alike so OpenBLAS
+# uses its best kernels. PyTorch is run at 1 and 2 threads, with and without
+# OPENBLAS_NUM_THREADS=1 and OMP_PROC_BIND, and its best configuration is
+# kept. QUICK=1: fewer repetitions.
 set -euo pipefail
 BUILD=${1:-build}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT="$ROOT/reports/bench-$(date -u +%Y%m%dT%H%M%SZ)"
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-5}
 mkdir -p "$OUT"
 Q=""
 [ "${QUICK:-0}" = 1 ] && Q="--quick"
