@@ -1,11 +1,16 @@
 // genlab_bench: genlab against raw OpenBLAS sgemm and memcpy, measured in this
 // process, with medians. Writes JSON (one object per measurement) for
 // benchmarks/report.py, which adds the PyTorch peer measured in the same run.
-//   genlab_bench OUT.json [--quick]
+// `--only cuda` (never part of the default set) measures the CUDA backend
+// where a device exists: matmul against one raw cuBLAS call, our kernels
+// against the device's copy bandwidth, and the MLP epoch against the CPU.
+//   genlab_bench OUT.json [--quick] [--only matmul|ops|mlp|cuda]
 #include <cblas.h>
 #include <omp.h>
 
+#include <array>
 #include <chrono>
+#include <functional>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -108,11 +113,110 @@ std::pair<double, double> mlp_epochs(const data::TensorDataset& train, int threa
   return {median(t1) * blocks_per_epoch + median(shuffle), median(tn) * blocks_per_epoch + median(shuffle)};
 }
 
+// ---- CUDA, where a device exists ----
+// Every timing synchronises the device. On the emulated device (no GPU) the
+// sizes shrink and the entries say "emulated": the code paths run, the
+// numbers mean nothing.
+template <class F>
+double device_seconds(F&& fn, int reps) {
+  return median_seconds([&] { fn(); cuda::synchronize(); }, reps);
+}
+
+// Bytes per second of a device-to-device copy of `bytes` (read + write).
+double device_copy_bandwidth(size_t bytes, int reps) {
+  Tensor a = Tensor::empty({int64_t(bytes / 4)}, TensorOptions(DType::f32, Device::cuda()));
+  Tensor b = Tensor::empty(a.shape(), TensorOptions(DType::f32, Device::cuda()));
+  return 2.0 * double(bytes) / device_seconds([&] { cuda::memcpy_d2d(b.raw_data(), a.raw_data(), bytes); }, reps);
+}
+
+// One epoch's steps of the MLP on `device` (batches copied there), the
+// seconds and the energy they took.
+std::pair<double, energy::Reading> mlp_epoch_on(Device device, const data::TensorDataset& train, int64_t steps) {
+  manual_seed(0);
+  models::MLP net({784, 256, 128, 10});
+  net.to(device);
+  optim::Adam opt(net.parameters(), {.lr = 1e-3});
+  data::DataLoader loader(train, {.batch_size = 128, .shuffle = true, .seed = 0});
+  auto run = [&] {
+    int64_t n = 0;
+    for (auto b = loader.next(); b && n < steps; b = loader.next(), ++n) {
+      Tensor loss = ops::cross_entropy(net(b->x.to(device)), b->y.to(device));
+      opt.zero_grad();
+      loss.backward();
+      opt.step();
+    }
+    if (device.is_cuda()) cuda::synchronize();
+  };
+  loader.start_epoch(0);
+  run();  // warm-up: allocator, cuBLAS handle, caches
+  loader.start_epoch(1);
+  energy::Meter meter(device.is_cuda());
+  meter.start();
+  auto t0 = std::chrono::steady_clock::now();
+  run();
+  double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return {s, meter.stop()};
+}
+
+json cuda_part(const data::TensorDataset& train, bool quick) {
+  json out = json::array();
+  const bool emu = cuda::emulated();
+  const int reps = emu ? 2 : quick ? 5 : 11;
+  const Device dev = Device::cuda();
+  // matmul: the op layer (shape checks, allocation, dispatch) over one raw
+  // cuda::gemm call, which is a single cublasSgemm on a GPU
+  const std::vector<std::array<int64_t, 3>> shapes =
+      emu ? std::vector<std::array<int64_t, 3>>{{64, 96, 80}}
+          : std::vector<std::array<int64_t, 3>>{{1024, 1024, 1024}, {4096, 4096, 4096}, {128, 768, 3072}, {8192, 768, 768}};
+  for (auto [m, k, n] : shapes) {
+    Tensor a = Tensor::randn({m, k}).to(dev), b = Tensor::randn({k, n}).to(dev), c = Tensor::empty({m, n}).to(dev);
+    double tg = device_seconds([&] { return ops::matmul(a, b); }, reps);
+    double tr = device_seconds([&] {
+      cuda::gemm(false, false, m, n, k, 1.f, a.data<float>(), k, b.data<float>(), n, 0.f, c.data<float>(), n);
+    }, reps);
+    char name[96];
+    std::snprintf(name, sizeof name, "cuda matmul %lldx%lld @ %lldx%lld", (long long)m, (long long)k, (long long)k,
+                  (long long)n);
+    const double flop = 2.0 * double(m) * double(n) * double(k);
+    std::printf("%-40s genlab %9.1f GFLOP/s  cuBLAS %9.1f GFLOP/s  ratio %.3f\n", name, flop / tg * 1e-9, flop / tr * 1e-9,
+                tr / tg);
+    out.push_back({{"name", name}, {"group", "cuda_matmul"}, {"genlab_s", tg}, {"cublas_s", tr}, {"ratio", tr / tg},
+                   {"GFLOPs", flop / tg * 1e-9}, {"emulated", emu}});
+  }
+  // our kernels against the device's own copy bandwidth
+  const int64_t rows = emu ? 64 : 64 * 128, cols = emu ? 96 : 768, n = emu ? 1 << 12 : int64_t(1) << 24;
+  Tensor x = Tensor::randn({rows, cols}).to(dev), w = Tensor::ones({cols}).to(dev), bias = Tensor::zeros({cols}).to(dev);
+  Tensor p = Tensor::randn({n}).to(dev), q = Tensor::randn({n}).to(dev);
+  const double copy_bw = device_copy_bandwidth(size_t(n) * 4, reps);
+  const double xb = double(x.nbytes()), pb = double(p.nbytes());
+  struct K { const char* name; std::function<Tensor()> fn; double bytes; };
+  for (const K& kern : {K{"cuda softmax", [&] { return ops::softmax(x, -1); }, 2 * xb},
+                        K{"cuda layer_norm", [&] { return ops::layer_norm(x, {cols}, w, bias); }, 2 * xb},
+                        K{"cuda add", [&] { return ops::add(p, q); }, 3 * pb},
+                        K{"cuda gelu", [&] { return ops::gelu(p); }, 2 * pb}}) {
+    const double t = device_seconds(kern.fn, reps), bw = kern.bytes / t;
+    std::printf("%-40s %8.1f GB/s  (device copy %.1f GB/s, ratio %.2f)\n", kern.name, bw * 1e-9, copy_bw * 1e-9,
+                bw / copy_bw);
+    out.push_back({{"name", kern.name}, {"group", "cuda_bandwidth"}, {"genlab_s", t}, {"genlab_GBps", bw * 1e-9},
+                   {"copy_GBps", copy_bw * 1e-9}, {"ratio", bw / copy_bw}, {"emulated", emu}});
+  }
+  // the MLP of the CPU bars, one epoch on the device and on the CPU
+  const int64_t steps = emu ? 3 : (train.size() + 127) / 128;
+  auto [tg, eg] = mlp_epoch_on(dev, train, steps);
+  auto [tc, ec] = mlp_epoch_on(Device::cpu(), train, steps);
+  std::printf("MLP epoch on cuda: %.3f s, %s; on the CPU (%d threads): %.3f s, %s; speed-up %.2f\n", tg, eg.str().c_str(),
+              num_threads(), tc, ec.str().c_str(), tc / tg);
+  out.push_back({{"name", "cuda MLP epoch 784-256-128-10 b128 Adam"}, {"group", "cuda_mlp"}, {"genlab_s", tg},
+                 {"cpu_s", tc}, {"speedup", tc / tg}, {"joules", eg.joules}, {"energy_source", eg.source},
+                 {"cpu_joules", ec.joules}, {"cpu_energy_source", ec.source}, {"steps", steps}, {"emulated", emu}});
+  return out;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: genlab_bench OUT.json [--quick] [--only matmul|ops|mlp]\n");
+    std::fprintf(stderr, "usage: genlab_bench OUT.json [--quick] [--only matmul|ops|mlp|cuda]\n");
     return 2;
   }
   bool quick = false;
@@ -121,7 +225,7 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--quick")) quick = true;
     if (!std::strcmp(argv[i], "--only") && i + 1 < argc) only = argv[++i];
   }
-  auto want = [&](const char* part) { return only.empty() || only == part; };
+  auto want = [&](const char* part) { return only.empty() ? std::strcmp(part, "cuda") != 0 : only == part; };
   const int reps = quick ? 5 : 11;
   const int threads = num_threads();
   json out = json::array();
@@ -163,6 +267,15 @@ int main(int argc, char** argv) {
     std::printf("MLP epoch: %.3f s on 1 thread, %.3f s on %d threads (speed-up %.2f)\n", e1, e2, threads, e1 / e2);
     out.push_back({{"name", "MLP epoch 784-256-128-10 b128 Adam"}, {"group", "mlp"}, {"genlab_s", e2},
                    {"genlab_1t_s", e1}, {"threads", threads}, {"speedup", e1 / e2}});
+  }
+
+  if (want("cuda")) {
+    if (cuda_is_available()) {
+      for (auto& m : cuda_part(data::fashion_mnist("train"), quick)) out.push_back(m);
+    } else {
+      std::printf("no CUDA device (%s): the CUDA part is skipped\n",
+                  cuda::built() ? "none found" : "genlab built without CUDA");
+    }
   }
 
   std::ofstream(argv[1]) << out.dump(2);

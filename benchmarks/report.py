@@ -61,6 +61,32 @@ def torch_best(run_dir):
     return best
 
 
+def cuda_section(genlab):
+    """The CUDA part (genlab_bench --only cuda), where a device was found: ratios
+    against the device's own peers, no bars (the foundation issue sets none)."""
+    cuda = [g for g in genlab if g["group"].startswith("cuda")]
+    if not cuda:
+        return ["## CUDA", "", "No CUDA device in this run: the CUDA part was skipped.", ""]
+    lines = ["## CUDA", ""]
+    if any(g.get("emulated") for g in cuda):
+        lines += ["**Emulated device (GENLAB_CUDA_EMULATE=1): these rows check the code paths; the numbers are "
+                  "not GPU timings.**", ""]
+    lines += ["| measurement | value | detail |", "|---|---|---|"]
+    for g in cuda:
+        if g["group"] == "cuda_matmul":
+            lines.append(f"| {g['name']} vs one raw cuBLAS call | {g['ratio']:.3f} | "
+                         f"genlab {g['GFLOPs']:.1f} GFLOP/s; speed ratio (cuBLAS time / genlab time) |")
+        elif g["group"] == "cuda_bandwidth":
+            lines.append(f"| {g['name']} vs device copy bandwidth | {g['ratio']:.3f} | "
+                         f"genlab {g['genlab_GBps']:.1f} GB/s, device-to-device copy {g['copy_GBps']:.1f} GB/s |")
+        elif g["group"] == "cuda_mlp":
+            lines.append(f"| MLP epoch, CPU time / CUDA time | {g['speedup']:.3f} | "
+                         f"CUDA {g['genlab_s']:.3f} s, {g['joules']:.1f} J ({g['energy_source']}); "
+                         f"CPU {g['cpu_s']:.3f} s, {g['cpu_joules']:.1f} J ({g['cpu_energy_source']}); "
+                         f"{g['steps']} steps |")
+    return lines + [""]
+
+
 def main(run_dir, out_md):
     genlab = merge_rounds(run_dir)
     best = torch_best(run_dir)
@@ -100,6 +126,7 @@ def main(run_dir, out_md):
         "| measurement | value | bar | verdict | detail |", "|---|---|---|---|---|", *rows, "",
         f"{sum(verdicts)} of {len(verdicts)} bars met.", "",
     ]
+    lines += cuda_section(genlab)
     micro = os.path.join(run_dir, "micro.json")
     if os.path.exists(micro):
         lines += ["## Google Benchmark micro-benchmarks", "", "| benchmark | real time | rate |", "|---|---|---|"]

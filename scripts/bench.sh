@@ -41,6 +41,8 @@ for part in ops mlp; do
     torch_peer $part $r
   done
 done
+echo "== CUDA (where a device exists)"
+run "$ROOT/$BUILD/benchmarks/genlab_bench" "$OUT/genlab_cuda_r1.json" $Q --only cuda | tail -n +2
 echo "== micro-benchmarks (Google Benchmark)"
 run "$ROOT/$BUILD/benchmarks/genlab_micro" --benchmark_min_time=0.2 --benchmark_out="$OUT/micro.json" \
   --benchmark_out_format=json | tail -n +4
