@@ -1,5 +1,6 @@
 // Tensor, dtypes, views, broadcasting, allocator, RNG and error messages.
 #include <gtest/gtest.h>
+#include <omp.h>
 
 #include <atomic>
 
@@ -130,15 +131,28 @@ TEST(Threads, ParallelForPartsVisitsEveryElementOnce) {
   const std::vector<int64_t> sizes = {5000, 0, 1, 70000, 3, 12345};
   for (int threads : {1, 2, 3, 7}) {
     set_num_threads(threads);
-    std::vector<std::vector<std::atomic<int>>> hits;
-    for (int64_t n : sizes) hits.emplace_back(size_t(n));
+    std::vector<std::vector<std::atomic<int>>> hits, owner;
+    for (int64_t n : sizes) {
+      hits.emplace_back(size_t(n));
+      owner.emplace_back(size_t(n));
+    }
     parallel_for_parts(sizes, 1000, [&](size_t i, int64_t b, int64_t e) {
       ASSERT_LE(e, sizes[i]);
-      for (int64_t k = b; k < e; ++k) hits[i][size_t(k)]++;
+      for (int64_t k = b; k < e; ++k) {
+        hits[i][size_t(k)]++;
+        owner[i][size_t(k)] = omp_get_thread_num();
+      }
     });
     for (size_t i = 0; i < sizes.size(); ++i)
       for (size_t k = 0; k < hits[i].size(); ++k)
         ASSERT_EQ(hits[i][k].load(), 1) << "array " << i << " element " << k << " at " << threads << " threads";
+    // thread t takes the t-th slice of every array: the first element of each
+    // array goes to thread 0, the last to the last thread
+    for (size_t i = 0; i < sizes.size(); ++i)
+      if (sizes[i] >= threads) {
+        EXPECT_EQ(owner[i].front().load(), 0) << "array " << i << " at " << threads << " threads";
+        EXPECT_EQ(owner[i].back().load(), threads - 1) << "array " << i << " at " << threads << " threads";
+      }
   }
   set_num_threads(saved);
 }

@@ -142,7 +142,8 @@ TEST(GemmGroup, PiecesTileEveryProduct) {
   const std::vector<P> ps = {{false, true, 61, 97, 130, 0}, {true, false, 203, 37, 64, 1},
                              {true, true, 45, 88, 75, 0},   {false, false, 9, 3, 0, 1},
                              {false, false, 70, 150, 33, 1}, {false, true, 90, 40, 50, 0, true},
-                             {false, false, 7, 5, 0, 0, true}};
+                             {false, false, 7, 5, 0, 0, true},
+                             {true, false, 260, 300, 40, 1}};  // wider than tall, split by rows at 2 threads
   for (int threads : {2, 3, 5}) {
     set_num_threads(threads);
     std::vector<std::vector<double>> A, B, C, bias, want;

@@ -117,7 +117,11 @@ void gemm_group(const std::vector<GemmArgs<T>>& group) {
       if (f == 0 && t == 0 && g.m > 0)  // k == 0: C = beta * C still applies
         gemm_piece(g, false, 0, g.n);
       if (f > 0 && offset < hi && offset + f > lo) {
-        const bool rows = g.m > g.n;
+        // Rows when C is taller than wide, and also when each thread's rows
+        // still number 128 or more (a 256 x 784 weight gradient): row pieces
+        // are the contiguous slices parallel_for_parts gives each thread of
+        // the optimizer, so a gradient is written where it is then read.
+        const bool rows = g.m > g.n || g.m >= 128 * int64_t(nt);
         const int64_t len = rows ? g.m : g.n;
         auto cut = [&](double x) { return std::clamp<int64_t>(std::llround((x - offset) / f * double(len)), 0, len); };
         gemm_piece(g, rows, cut(lo), cut(hi));
