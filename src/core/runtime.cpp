@@ -93,8 +93,8 @@ class CachingAllocator {
   }
   // Blocks of 2 MiB and more are 2 MiB aligned and asked to be backed by huge
   // pages: a dataset read in random rows (or a weight matrix) then costs one
-  // TLB entry per 2 MiB instead of one per 4 KiB, which roughly halves the time
-  // of a shuffled batch gather from memory.
+  // TLB entry per 2 MiB instead of one per 4 KiB; a shuffled batch gather from
+  // the 188 MB Fashion-MNIST tensor, cold, takes about a third less time.
   static void* cpu_alloc(size_t sz) {
     constexpr size_t kHuge = size_t(2) << 20;
     if (sz < kHuge) return std::aligned_alloc(kAlignment, sz);
