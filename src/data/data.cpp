@@ -26,14 +26,6 @@ size_t row_bytes_of(const Tensor& t) {
   return size_t(t.numel() / std::max<int64_t>(t.shape()[0], 1)) * dtype_size(t.dtype());
 }
 
-// Splits n rows of row_bytes each across threads. The gather and the cache
-// hints use the same split, so each thread hints the rows it will later copy
-// and they arrive in its own core's cache.
-template <class F>
-void for_row_chunks(int64_t n, size_t row_bytes, F&& fn) {
-  parallel_for(n, std::max<int64_t>(1, (1 << 16) / int64_t(row_bytes + 1)), fn);
-}
-
 Tensor gather_rows(const Tensor& t, const std::vector<int64_t>& rows) {
   Shape s = t.shape();
   s[0] = int64_t(rows.size());
@@ -41,7 +33,7 @@ Tensor gather_rows(const Tensor& t, const std::vector<int64_t>& rows) {
   const size_t row_bytes = row_bytes_of(t);
   const char* src = static_cast<const char*>(t.raw_data());
   char* dst = static_cast<char*>(out.raw_data());
-  for_row_chunks(int64_t(rows.size()), row_bytes, [&](int64_t b, int64_t e) {
+  parallel_for(int64_t(rows.size()), std::max<int64_t>(1, (1 << 16) / int64_t(row_bytes + 1)), [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i)
       std::memcpy(dst + size_t(i) * row_bytes, src + size_t(rows[size_t(i)]) * row_bytes, row_bytes);
   });
@@ -79,24 +71,6 @@ Batch DataLoader::make(int64_t b) const {
   return ds_.get(std::vector<int64_t>(order_.begin() + s, order_.begin() + e));
 }
 
-// Cache hints for batch b's rows, given when no background thread prefetches:
-// the memory system fetches the (randomly placed) rows while the caller
-// computes on the current batch, so the next gather reads them from cache
-// instead of waiting on memory row by row (MLP epoch about 2% faster on 1 thread).
-void DataLoader::hint(int64_t b) const {
-  const int64_t s = b * opt_.batch_size, e = std::min<int64_t>(s + opt_.batch_size, ds_.size());
-  for (const Tensor* t : {&ds_.x, &ds_.y}) {
-    const size_t row_bytes = row_bytes_of(*t);
-    const char* base = static_cast<const char*>(t->raw_data());
-    for_row_chunks(e - s, row_bytes, [&](int64_t b0, int64_t b1) {
-      for (int64_t i = s + b0; i < s + b1; ++i) {
-        const char* row = base + size_t(order_[size_t(i)]) * row_bytes;
-        for (size_t off = 0; off < row_bytes; off += 64) __builtin_prefetch(row + off, 0, 2);
-      }
-    });
-  }
-}
-
 std::optional<Batch> DataLoader::next() {
   if (cursor_ >= num_batches()) return std::nullopt;
   Batch b = prefetch_epoch_ ? pending_.get() : make(cursor_);
@@ -104,8 +78,6 @@ std::optional<Batch> DataLoader::next() {
   if (prefetch_epoch_ && cursor_ < num_batches()) {
     int64_t nb = cursor_;
     pending_ = std::async(std::launch::async, [this, nb] { return make(nb); });
-  } else if (cursor_ < num_batches()) {
-    hint(cursor_);
   }
   return b;
 }

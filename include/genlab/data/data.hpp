@@ -52,7 +52,6 @@ class DataLoader {
 
  private:
   Batch make(int64_t b) const;
-  void hint(int64_t b) const;
   const TensorDataset& ds_;
   LoaderOptions opt_;
   std::vector<int64_t> order_;
