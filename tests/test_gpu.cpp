@@ -155,6 +155,25 @@ TEST(Gpu, IndexOpsAccumulateAndCutLikeTheCpu) {
   }, {3, 4}, "where, broadcast condition");
 }
 
+// Gradient clipping on the device: the same total norm and scaled gradients as on the CPU.
+TEST(Gpu, ClipGradNormOnTheDevice) {
+  REQUIRE_GPU();
+  Tensor a = Tensor::randn({30, 7}), b = Tensor::randn({5});
+  std::vector<Tensor> cpu_params, gpu_params;
+  for (const Tensor& t : {a, b}) {
+    cpu_params.push_back(Tensor::zeros(t.shape()).requires_grad_());
+    cpu_params.back().set_grad(t * 3.0);
+    gpu_params.push_back(Tensor::zeros(t.shape()).to(Device::cuda()).requires_grad_());
+    gpu_params.back().set_grad((t * 3.0).to(Device::cuda()));
+  }
+  const double ref = optim::clip_grad_norm_(cpu_params, 1.0), got = optim::clip_grad_norm_(gpu_params, 1.0);
+  EXPECT_NEAR(got, ref, 1e-4 * ref);
+  for (size_t i = 0; i < cpu_params.size(); ++i) {
+    auto r = cpu_params[i].grad().to_vector<float>(), g = gpu_params[i].grad().to(Device::cpu()).to_vector<float>();
+    for (size_t k = 0; k < r.size(); ++k) EXPECT_NEAR(g[k], r[k], 1e-5f) << i << " " << k;
+  }
+}
+
 // Dropout draws its mask from the seeded host generator, so a seed gives the
 // same mask on either device.
 TEST(Gpu, DropoutMaskFollowsTheSeedOnEitherDevice) {

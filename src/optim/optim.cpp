@@ -128,11 +128,10 @@ void Adam::step() {
 
 double clip_grad_norm_(const std::vector<Tensor>& params, double max_norm) {
   autograd::NoGradGuard ng;
-  double total = 0;
+  double total = 0;  // squared norms summed per gradient, on its device and in its dtype, as torch does
   for (auto& p : params) {
     Tensor g = p.grad();
-    if (!g.defined()) continue;
-    for (double x : g.to_vector<double>()) total += x * x;
+    if (g.defined()) total += ops::sum(ops::mul(g, g)).item<double>();
   }
   total = std::sqrt(total);
   const double scale = max_norm / (total + 1e-6);
