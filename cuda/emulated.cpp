@@ -198,18 +198,18 @@ void cross_entropy_backward<Emulated>(const float* x, const int64_t* target, con
     });
 }
 template <>
-void adam_step<Emulated>(float* p, const float* g, float* m, float* v, int64_t n, float beta1, float beta2, float eps,
+void adam_step<Emulated>(const std::vector<cpu::AdamParam<float>>& params, float beta1, float beta2, float eps,
                          float step_size, float rbc2, float decay, float l2) {
-  if (n > 0)
-    launch(n, [&](emulate::Ctx& c) { kernels::adam_body(c, p, g, m, v, n, beta1, beta2, eps, step_size, rbc2, decay, l2); });
+  kernels::for_param_batches(params, [&](const auto& b) {
+    launch(b.largest, [&](emulate::Ctx& c) { kernels::adam_batch_body(c, b, beta1, beta2, eps, step_size, rbc2, decay, l2); });
+  });
 }
 template <>
-void sgd_step<Emulated>(float* p, const float* g, float* buf, int64_t n, float lr, float weight_decay, float momentum,
-                        float dampening, bool nesterov, bool first) {
-  if (n > 0)
-    launch(n, [&](emulate::Ctx& c) {
-      kernels::sgd_body(c, p, g, buf, n, lr, weight_decay, momentum, dampening, nesterov, first);
-    });
+void sgd_step<Emulated>(const std::vector<cpu::SgdParam<float>>& params, float lr, float weight_decay, float momentum,
+                        float dampening, bool nesterov) {
+  kernels::for_param_batches(params, [&](const auto& b) {
+    launch(b.largest, [&](emulate::Ctx& c) { kernels::sgd_batch_body(c, b, lr, weight_decay, momentum, dampening, nesterov); });
+  });
 }
 template <>
 void max_rows<Emulated>(const float* x, float* out, int64_t* arg, int64_t rows, int64_t cols) {

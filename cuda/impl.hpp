@@ -45,11 +45,11 @@ template <class B>
 void cross_entropy_backward(const float* x, const int64_t* target, const float* lse, float* gx, int64_t rows,
                             int64_t cols, int64_t ignore_index, float smoothing, float scale);
 template <class B>
-void adam_step(float* p, const float* g, float* m, float* v, int64_t n, float beta1, float beta2, float eps,
-               float step_size, float rbc2, float decay, float l2);
+void adam_step(const std::vector<cpu::AdamParam<float>>& params, float beta1, float beta2, float eps, float step_size,
+               float rbc2, float decay, float l2);
 template <class B>
-void sgd_step(float* p, const float* g, float* buf, int64_t n, float lr, float weight_decay, float momentum,
-              float dampening, bool nesterov, bool first);
+void sgd_step(const std::vector<cpu::SgdParam<float>>& params, float lr, float weight_decay, float momentum,
+              float dampening, bool nesterov);
 template <class B> void max_rows(const float* x, float* out, int64_t* arg, int64_t rows, int64_t cols);
 template <class B>
 void max_backward(const float* g, const int64_t* arg, float* gx, int64_t outer, int64_t r, int64_t inner);

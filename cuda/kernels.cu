@@ -70,15 +70,15 @@ __global__ void cross_entropy_backward_kernel(const float* x, const int64_t* tar
   DeviceCtx c;
   kernels::cross_entropy_backward_body(c, x, target, lse, gx, rows, cols, ignore_index, smoothing, scale);
 }
-__global__ void adam_kernel(float* p, const float* g, float* m, float* v, int64_t n, float beta1, float beta2, float eps,
+__global__ void adam_kernel(kernels::ParamBatch<cpu::AdamParam<float>> b, float beta1, float beta2, float eps,
                             float step_size, float rbc2, float decay, float l2) {
   DeviceCtx c;
-  kernels::adam_body(c, p, g, m, v, n, beta1, beta2, eps, step_size, rbc2, decay, l2);
+  kernels::adam_batch_body(c, b, beta1, beta2, eps, step_size, rbc2, decay, l2);
 }
-__global__ void sgd_kernel(float* p, const float* g, float* buf, int64_t n, float lr, float weight_decay, float momentum,
-                           float dampening, bool nesterov, bool first) {
+__global__ void sgd_kernel(kernels::ParamBatch<cpu::SgdParam<float>> b, float lr, float weight_decay, float momentum,
+                           float dampening, bool nesterov) {
   DeviceCtx c;
-  kernels::sgd_body(c, p, g, buf, n, lr, weight_decay, momentum, dampening, nesterov, first);
+  kernels::sgd_batch_body(c, b, lr, weight_decay, momentum, dampening, nesterov);
 }
 __global__ void max_rows_kernel(const float* x, float* out, int64_t* arg, int64_t rows, int64_t cols) {
   DeviceCtx c;
@@ -217,18 +217,20 @@ void cross_entropy_backward<Gpu>(const float* x, const int64_t* target, const fl
 }
 
 template <>
-void adam_step<Gpu>(float* p, const float* g, float* m, float* v, int64_t n, float beta1, float beta2, float eps,
+void adam_step<Gpu>(const std::vector<cpu::AdamParam<float>>& params, float beta1, float beta2, float eps,
                     float step_size, float rbc2, float decay, float l2) {
-  if (n == 0) return;
-  adam_kernel<<<grid_for(n), kBlock>>>(p, g, m, v, n, beta1, beta2, eps, step_size, rbc2, decay, l2);
-  check_launch("adam_step");
+  kernels::for_param_batches(params, [&](const auto& b) {
+    adam_kernel<<<grid_for(b.largest), kBlock>>>(b, beta1, beta2, eps, step_size, rbc2, decay, l2);
+    check_launch("adam_step");
+  });
 }
 template <>
-void sgd_step<Gpu>(float* p, const float* g, float* buf, int64_t n, float lr, float weight_decay, float momentum,
-                   float dampening, bool nesterov, bool first) {
-  if (n == 0) return;
-  sgd_kernel<<<grid_for(n), kBlock>>>(p, g, buf, n, lr, weight_decay, momentum, dampening, nesterov, first);
-  check_launch("sgd_step");
+void sgd_step<Gpu>(const std::vector<cpu::SgdParam<float>>& params, float lr, float weight_decay, float momentum,
+                   float dampening, bool nesterov) {
+  kernels::for_param_batches(params, [&](const auto& b) {
+    sgd_kernel<<<grid_for(b.largest), kBlock>>>(b, lr, weight_decay, momentum, dampening, nesterov);
+    check_launch("sgd_step");
+  });
 }
 
 template <>

@@ -9,6 +9,7 @@
 #pragma once
 #include <cmath>
 #include <cstdint>
+#include <vector>
 
 #include "genlab/backend/cpu.hpp"  // UnaryOp, BinaryOp
 #include "genlab/core/error.hpp"
@@ -482,6 +483,46 @@ GENLAB_HD void sgd_body(Ctx& c, float* p, const float* g, float* buf, int64_t n,
     }
     p[i] -= lr * d;
   }
+}
+
+// The multi-tensor optimizer kernels: up to kParamsPerLaunch parameters per
+// launch, passed by value (a kernel's arguments may take 4 KB), every thread
+// grid-striding over each parameter in turn.
+constexpr int kParamsPerLaunch = 32;
+template <class P>
+struct ParamBatch {
+  int count = 0;
+  int64_t largest = 0;  // elements of the largest parameter: sizes the grid
+  P param[kParamsPerLaunch];
+};
+// Host side: calls launch(batch) for consecutive batches of `params`.
+template <class P, class F>
+void for_param_batches(const std::vector<P>& params, F&& launch) {
+  ParamBatch<P> b;
+  for (const P& p : params) {
+    if (p.n == 0) continue;
+    b.param[b.count++] = p;
+    b.largest = p.n > b.largest ? p.n : b.largest;
+    if (b.count == kParamsPerLaunch) {
+      launch(b);
+      b = ParamBatch<P>();
+    }
+  }
+  if (b.count > 0) launch(b);
+}
+template <class Ctx>
+GENLAB_HD void adam_batch_body(Ctx& c, const ParamBatch<cpu::AdamParam<float>>& b, float beta1, float beta2, float eps,
+                               float step_size, float rbc2, float decay, float l2) {
+  for (int s = 0; s < b.count; ++s)
+    adam_body(c, b.param[s].p, b.param[s].g, b.param[s].m, b.param[s].v, b.param[s].n, beta1, beta2, eps, step_size, rbc2,
+              decay, l2);
+}
+template <class Ctx>
+GENLAB_HD void sgd_batch_body(Ctx& c, const ParamBatch<cpu::SgdParam<float>>& b, float lr, float weight_decay,
+                              float momentum, float dampening, bool nesterov) {
+  for (int s = 0; s < b.count; ++s)
+    sgd_body(c, b.param[s].p, b.param[s].g, b.param[s].buf, b.param[s].n, lr, weight_decay, momentum, dampening, nesterov,
+             b.param[s].first);
 }
 
 #if defined(__CUDACC__)

@@ -83,13 +83,13 @@ void cross_entropy_backward(const float* x, const int64_t* target, const float* 
                             int64_t cols, int64_t ignore_index, float smoothing, float scale) {
   GENLAB_CUDA_SELECT(cross_entropy_backward, x, target, lse, gx, rows, cols, ignore_index, smoothing, scale);
 }
-void adam_step(float* p, const float* g, float* m, float* v, int64_t n, float beta1, float beta2, float eps,
-               float step_size, float rbc2, float decay, float l2) {
-  GENLAB_CUDA_SELECT(adam_step, p, g, m, v, n, beta1, beta2, eps, step_size, rbc2, decay, l2);
+void adam_step(const std::vector<cpu::AdamParam<float>>& params, float beta1, float beta2, float eps, float step_size,
+               float rbc2, float decay, float l2) {
+  GENLAB_CUDA_SELECT(adam_step, params, beta1, beta2, eps, step_size, rbc2, decay, l2);
 }
-void sgd_step(float* p, const float* g, float* buf, int64_t n, float lr, float weight_decay, float momentum,
-              float dampening, bool nesterov, bool first) {
-  GENLAB_CUDA_SELECT(sgd_step, p, g, buf, n, lr, weight_decay, momentum, dampening, nesterov, first);
+void sgd_step(const std::vector<cpu::SgdParam<float>>& params, float lr, float weight_decay, float momentum,
+              float dampening, bool nesterov) {
+  GENLAB_CUDA_SELECT(sgd_step, params, lr, weight_decay, momentum, dampening, nesterov);
 }
 void max_rows(const float* x, float* out, int64_t* arg, int64_t rows, int64_t cols) {
   GENLAB_CUDA_SELECT(max_rows, x, out, arg, rows, cols);

@@ -310,3 +310,57 @@ TEST(CudaEmulation, IndexRowsAndTheirAtomicScatterAdd) {
     for (size_t s = 0; s < gsrc.size(); ++s) ASSERT_NEAR(gsrc[s], gref[s], 1e-4) << per_element << " " << s;
   }
 }
+
+// The multi-tensor optimizer kernels over more parameters than one launch
+// takes (so several batches), of mixed sizes including empty ones, against
+// cpu::adam_step and cpu::sgd_step on copies of the same data.
+TEST(CudaEmulation, MultiTensorOptimizerBatchesMatchCpu) {
+  const int count = 2 * k::kParamsPerLaunch + 5;
+  std::vector<std::vector<float>> p, g, m, v;
+  for (int i = 0; i < count; ++i) {
+    const int64_t n = i % 7 == 3 ? 0 : 1 + (i * 37) % 300;
+    p.push_back(randn(n, 100 + uint64_t(i)));
+    g.push_back(randn(n, 300 + uint64_t(i)));
+    m.push_back(randn(n, 500 + uint64_t(i)));
+    v.push_back(randn(n, 700 + uint64_t(i)));
+    for (auto& x : v.back()) x = std::abs(x);
+  }
+  auto params = [&](std::vector<std::vector<float>>& pp, std::vector<std::vector<float>>& mm,
+                    std::vector<std::vector<float>>& vv) {
+    std::vector<cpu::AdamParam<float>> out;
+    for (int i = 0; i < count; ++i)
+      out.push_back({pp[size_t(i)].data(), g[size_t(i)].data(), mm[size_t(i)].data(), vv[size_t(i)].data(), int64_t(p[size_t(i)].size())});
+    return out;
+  };
+  auto p2 = p, m2 = m, v2 = v;
+  int launches = 0;
+  k::for_param_batches(params(p, m, v), [&](const auto& b) {
+    ++launches;
+    emu::launch(3, 32, 0, [&](emu::Ctx& c) { k::adam_batch_body(c, b, 0.9f, 0.999f, 1e-8f, 1e-2f, 1.2f, 0.99f, 0.f); });
+  });
+  cpu::adam_step<float>(params(p2, m2, v2), 0.9f, 0.999f, 1e-8f, 1e-2f, 1.2f, 0.99f, 0.f);
+  int nonempty = 0;
+  for (const auto& x : p) nonempty += !x.empty();
+  EXPECT_EQ(launches, (nonempty + k::kParamsPerLaunch - 1) / k::kParamsPerLaunch);  // empty ones skipped
+  EXPECT_GT(launches, 1);
+  for (int i = 0; i < count; ++i)
+    for (size_t j = 0; j < p[size_t(i)].size(); ++j) {
+      ASSERT_NEAR(p[size_t(i)][j], p2[size_t(i)][j], 1e-6f) << "adam param " << i << " element " << j;
+      ASSERT_NEAR(m[size_t(i)][j], m2[size_t(i)][j], 1e-6f) << "adam param " << i << " element " << j;
+    }
+  // SGD with Nesterov momentum; odd parameters take their first step (buffer = gradient)
+  std::vector<cpu::SgdParam<float>> sgd, sgd_ref;
+  p2 = p, m2 = m;
+  for (int i = 0; i < count; ++i) {
+    const int64_t n = int64_t(p[size_t(i)].size());
+    sgd.push_back({p[size_t(i)].data(), g[size_t(i)].data(), m[size_t(i)].data(), n, i % 2 == 1});
+    sgd_ref.push_back({p2[size_t(i)].data(), g[size_t(i)].data(), m2[size_t(i)].data(), n, i % 2 == 1});
+  }
+  k::for_param_batches(sgd, [&](const auto& b) {
+    emu::launch(2, 64, 0, [&](emu::Ctx& c) { k::sgd_batch_body(c, b, 0.1f, 1e-3f, 0.9f, 0.f, true); });
+  });
+  cpu::sgd_step<float>(sgd_ref, 0.1f, 1e-3f, 0.9f, 0.f, true);
+  for (int i = 0; i < count; ++i)
+    for (size_t j = 0; j < p[size_t(i)].size(); ++j)
+      ASSERT_NEAR(p[size_t(i)][j], p2[size_t(i)][j], 1e-6f) << "sgd param " << i << " element " << j;
+}

@@ -59,11 +59,11 @@ void cross_entropy_backward<Gpu>(const float*, const int64_t*, const float*, flo
   unavailable("cross_entropy_backward");
 }
 template <>
-void adam_step<Gpu>(float*, const float*, float*, float*, int64_t, float, float, float, float, float, float, float) {
+void adam_step<Gpu>(const std::vector<cpu::AdamParam<float>>&, float, float, float, float, float, float, float) {
   unavailable("adam_step");
 }
 template <>
-void sgd_step<Gpu>(float*, const float*, float*, int64_t, float, float, float, float, bool, bool) {
+void sgd_step<Gpu>(const std::vector<cpu::SgdParam<float>>&, float, float, float, float, bool) {
   unavailable("sgd_step");
 }
 template <> void max_rows<Gpu>(const float*, float*, int64_t*, int64_t, int64_t) { unavailable("max_rows"); }

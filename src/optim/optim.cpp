@@ -59,7 +59,7 @@ SGD::SGD(std::vector<Tensor> params, SGDOptions o) : Optimizer(std::move(params)
 void SGD::step() {
   ++step_;
   std::vector<Tensor> grads;  // keeps contiguous copies of strided grads alive
-  std::vector<cpu::SgdParam<float>> f32;
+  std::vector<cpu::SgdParam<float>> f32, gpu;
   std::vector<cpu::SgdParam<double>> f64;
   for (size_t i = 0; i < params_.size(); ++i) {
     if (!params_[i].grad().defined()) continue;
@@ -69,9 +69,7 @@ void SGD::step() {
     Tensor* buf = options.momentum != 0 ? &slot(i, "momentum_buffer") : nullptr;
     if (params_[i].device().is_cuda()) {
       ops::detail::check_cuda_f32("SGD", params_[i]);
-      cuda::sgd_step(params_[i].data<float>(), g.data<float>(), buf ? buf->data<float>() : nullptr, params_[i].numel(),
-                     float(lr_), float(options.weight_decay), float(options.momentum), float(options.dampening),
-                     options.nesterov, first);
+      gpu.push_back({params_[i].data<float>(), g.data<float>(), buf ? buf->data<float>() : nullptr, params_[i].numel(), first});
       continue;
     }
     dispatch_float(params_[i].dtype(), "SGD", [&]<class T>() {
@@ -86,6 +84,9 @@ void SGD::step() {
   };
   run(f32);
   run(f64);
+  if (!gpu.empty())
+    cuda::sgd_step(gpu, float(lr_), float(options.weight_decay), float(options.momentum), float(options.dampening),
+                   options.nesterov);
 }
 
 Adam::Adam(std::vector<Tensor> params, AdamOptions o, bool decoupled)
@@ -95,7 +96,7 @@ void Adam::step() {
   ++step_;
   const double bc1 = 1 - std::pow(options.beta1, double(step_)), bc2 = 1 - std::pow(options.beta2, double(step_));
   std::vector<Tensor> grads;  // keeps contiguous copies of strided grads alive
-  std::vector<cpu::AdamParam<float>> f32;
+  std::vector<cpu::AdamParam<float>> f32, gpu;
   std::vector<cpu::AdamParam<double>> f64;
   // AdamW decays the weights (p *= 1 - lr*wd); Adam adds wd*p to the gradient.
   const double decay = decoupled ? 1 - lr_ * options.weight_decay : 1, l2 = decoupled ? 0 : options.weight_decay;
@@ -104,11 +105,9 @@ void Adam::step() {
     const Tensor& g = grads.emplace_back(ops::detail::dense(params_[i].grad()));
     Tensor& m = slot(i, "exp_avg");
     Tensor& v = slot(i, "exp_avg_sq");
-    if (params_[i].device().is_cuda()) {  // one launch per parameter
+    if (params_[i].device().is_cuda()) {
       ops::detail::check_cuda_f32("Adam", params_[i]);
-      cuda::adam_step(params_[i].data<float>(), g.data<float>(), m.data<float>(), v.data<float>(), params_[i].numel(),
-                      float(options.beta1), float(options.beta2), float(options.eps), float(lr_ / bc1),
-                      float(1 / std::sqrt(bc2)), float(decay), float(l2));
+      gpu.push_back({params_[i].data<float>(), g.data<float>(), m.data<float>(), v.data<float>(), params_[i].numel()});
       continue;
     }
     dispatch_float(params_[i].dtype(), "Adam", [&]<class T>() {
@@ -124,6 +123,9 @@ void Adam::step() {
   };
   run(f32);
   run(f64);
+  if (!gpu.empty())
+    cuda::adam_step(gpu, float(options.beta1), float(options.beta2), float(options.eps), float(lr_ / bc1),
+                    float(1 / std::sqrt(bc2)), float(decay), float(l2));
 }
 
 double clip_grad_norm_(const std::vector<Tensor>& params, double max_norm) {

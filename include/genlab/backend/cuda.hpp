@@ -5,6 +5,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "genlab/backend/cpu.hpp"
 
@@ -58,11 +59,12 @@ void cross_entropy_rows(const float* x, const int64_t* target, float* loss, floa
                         int64_t ignore_index, float smoothing);
 void cross_entropy_backward(const float* x, const int64_t* target, const float* lse, float* gx, int64_t rows,
                             int64_t cols, int64_t ignore_index, float smoothing, float scale);
-// Optimizer steps over one parameter, as cpu::adam_step and cpu::sgd_step.
-void adam_step(float* p, const float* g, float* m, float* v, int64_t n, float beta1, float beta2, float eps,
-               float step_size, float rbc2, float decay, float l2);
-void sgd_step(float* p, const float* g, float* buf, int64_t n, float lr, float weight_decay, float momentum,
-              float dampening, bool nesterov, bool first);
+// Optimizer steps over all parameters at once, as cpu::adam_step and
+// cpu::sgd_step: one launch per kernels::kParamsPerLaunch parameters.
+void adam_step(const std::vector<cpu::AdamParam<float>>& params, float beta1, float beta2, float eps, float step_size,
+               float rbc2, float decay, float l2);
+void sgd_step(const std::vector<cpu::SgdParam<float>>& params, float lr, float weight_decay, float momentum,
+              float dampening, bool nesterov);
 // Max over each row of x [rows, cols] with its index (first max; NaN wins),
 // and the backward scatter into gx (zeroed) viewed as [outer, r, inner].
 void max_rows(const float* x, float* out, int64_t* arg, int64_t rows, int64_t cols);
