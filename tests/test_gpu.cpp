@@ -117,6 +117,7 @@ TEST(Gpu, IndicesOnTheDeviceAreCopiedAndChecked) {
     for (size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i], b[i], 1e-5f) << i;
   };
   same(ops::cross_entropy(g, target), ops::cross_entropy(logits, cpu_target));
+  same(ops::cross_entropy(g, cpu_target), ops::cross_entropy(logits, cpu_target));  // uploaded by the op
   same(ops::nll_loss(ops::log_softmax(g, -1), target), ops::nll_loss(ops::log_softmax(logits, -1), cpu_target));
   same(ops::index_select(g, 0, target), ops::index_select(logits, 0, cpu_target));
   same(ops::embedding(g, target), ops::embedding(logits, cpu_target));

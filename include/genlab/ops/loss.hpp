@@ -66,11 +66,11 @@ inline Tensor classification_loss(const Tensor& logp, const Tensor& target, int6
 
 // The fused mean cross-entropy on CUDA: per-row losses and log-sum-exps in
 // one kernel, their mean, and an element-wise backward kernel.
-inline Tensor cross_entropy_mean_cuda(const Tensor& logits, const Tensor& host_target, int64_t count,
+inline Tensor cross_entropy_mean_cuda(const Tensor& logits, const Tensor& device_target, int64_t count,
                                       int64_t ignore_index, double smoothing) {
   check_cuda_f32("cross_entropy", logits);
   const int64_t n = logits.shape()[0], c = logits.shape()[1];
-  Tensor xd = dense(logits.detach()), t = host_target.to(logits.device());
+  Tensor xd = dense(logits.detach()), t = device_target;
   Tensor rows = empty_like(xd, {n}), lse = empty_like(xd, {n});
   cuda::cross_entropy_rows(xd.data<float>(), t.data<int64_t>(), rows.data<float>(), lse.data<float>(), n, c, ignore_index,
                            float(smoothing));
@@ -97,7 +97,11 @@ inline Tensor cross_entropy_mean(const Tensor& logits, const Tensor& target, int
   const int64_t* pt = t.data<int64_t>();
   int64_t count = 0;
   for (int64_t i = 0; i < n; ++i) count += pt[i] != ignore_index;
-  if (logits.device().is_cuda()) return cross_entropy_mean_cuda(logits, t, count, ignore_index, smoothing);
+  if (logits.device().is_cuda()) {  // targets already on the device as int64 are used there, not uploaded again
+    const bool on_device = target.device() == logits.device() && target.dtype() == DType::i64 && target.is_contiguous();
+    return cross_entropy_mean_cuda(logits, on_device ? target.detach() : t.to(logits.device()), count, ignore_index,
+                                   smoothing);
+  }
   Tensor xd = dense(logits), logp = empty_like(xd), out = empty_like(logits, {});
   dispatch_float(logits.dtype(), "cross_entropy", [&]<class T>() {
     cpu::softmax(xd.data<T>(), logp.data<T>(), n, c, true);
