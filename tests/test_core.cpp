@@ -93,6 +93,10 @@ TEST(Errors, NameBothShapes) {
   EXPECT_THROW(a.data<double>(), Error);
   EXPECT_THROW(Tensor::zeros({2}).item(), Error);
   EXPECT_THROW(ops::cross_entropy(a, Tensor::from_vector(std::vector<int64_t>{0, 7}, {2})), Error);
+  const Tensor out_of_range = Tensor::from_vector(std::vector<int64_t>{1, 3}, {2, 1});  // a has 3 columns
+  EXPECT_THROW(ops::gather(a, 1, out_of_range), Error);
+  EXPECT_THROW(ops::index_select(a, 1, ops::reshape(out_of_range, {2})), Error);
+  EXPECT_THROW(ops::embedding(a.t().contiguous(), out_of_range), Error);
   EXPECT_THROW(Tensor::empty({int64_t(1) << 40, int64_t(1) << 40}), Error);
   EXPECT_THROW(a.to(Device::cuda()), Error);  // no GPU here, or no CUDA build: a clear error either way
 }

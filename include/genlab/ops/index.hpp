@@ -109,23 +109,22 @@ inline Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
   for (int64_t i = 0; i < x.dim(); ++i)
     GENLAB_CHECK(i == d || index.shape()[size_t(i)] <= x.shape()[size_t(i)], "gather: index ", shape_str(index.shape()),
                  " is larger than input ", shape_str(x.shape()), " in dim ", i);
+  Tensor idx = detail::host_indices(index);
+  const int64_t* pi = idx.data<int64_t>();
+  const int64_t src_n = x.shape()[size_t(d)];
+  for (int64_t i = 0; i < idx.numel(); ++i) detail::check_index(pi[i], src_n, "gather", i);
   if (x.device().is_cuda()) {
     // x cut to the index's extent in the other dims (a view whose backward
     // pads with zeros), so both are [outer, *, inner] with the same outer, inner
-    Tensor idx = detail::host_indices(index), xs = x;
-    const int64_t src_n = x.shape()[size_t(d)];
-    for (int64_t i = 0; i < idx.numel(); ++i) detail::check_index(idx.data<int64_t>()[i], src_n, "gather", i);
+    Tensor xc = x;
     for (int64_t i = 0; i < x.dim(); ++i)
-      if (i != d && index.shape()[size_t(i)] < x.shape()[size_t(i)]) xs = slice(xs, i, 0, index.shape()[size_t(i)]);
+      if (i != d && index.shape()[size_t(i)] < x.shape()[size_t(i)]) xc = slice(xc, i, 0, index.shape()[size_t(i)]);
     const Shape& is = index.shape();
     const int64_t outer = numel_of(Shape(is.begin(), is.begin() + d)), inner = numel_of(Shape(is.begin() + d + 1, is.end()));
-    return detail::index_rows_cuda(xs, idx, true, outer, is[size_t(d)], inner, is, "GatherBackward");
+    return detail::index_rows_cuda(xc, idx, true, outer, is[size_t(d)], inner, is, "GatherBackward");
   }
-  Tensor idx = detail::host_indices(index), xd = detail::dense(x);
-  Tensor out = detail::empty_like(x, index.shape());
-  const int64_t* pi = idx.data<int64_t>();
+  Tensor xd = detail::dense(x), out = detail::empty_like(x, index.shape());
   const Strides xs = xd.strides();
-  const int64_t src_n = x.shape()[size_t(d)];
   // source offset of output element i
   auto src_offset = [&](int64_t i) {
     int64_t off = 0, rem = i;
@@ -136,7 +135,6 @@ inline Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
     }
     return off;
   };
-  for (int64_t i = 0; i < out.numel(); ++i) detail::check_index(pi[i], src_n, "gather", i);
   dispatch_float(x.dtype(), "gather", [&]<class T>() {
     for (int64_t i = 0; i < out.numel(); ++i) out.data<T>()[i] = xd.data<T>()[src_offset(i)];
   });
