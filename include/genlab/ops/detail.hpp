@@ -60,6 +60,12 @@ inline Tensor index_rows_cuda(const Tensor& x, const Tensor& host_idx, bool per_
   return out;
 }
 
+// Elements before and after dim d: a tensor of shape s viewed as [outer, s[d], inner].
+inline std::pair<int64_t, int64_t> outer_inner(const Shape& s, int64_t d) {
+  if (s.empty()) return {1, 1};
+  return {numel_of(Shape(s.begin(), s.begin() + d)), numel_of(Shape(s.begin() + d + 1, s.end()))};
+}
+
 // Strides of x broadcast to `shape` (0 on broadcast dims).
 inline Strides broadcast_strides(const Tensor& x, const Shape& shape) {
   Strides s(shape.size(), 0);

@@ -80,8 +80,7 @@ inline Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
   Shape shape = x.shape();
   shape[size_t(d)] = n;
   if (x.device().is_cuda()) {
-    const int64_t outer = numel_of(Shape(x.shape().begin(), x.shape().begin() + d));
-    const int64_t inner = numel_of(Shape(x.shape().begin() + d + 1, x.shape().end()));
+    const auto [outer, inner] = detail::outer_inner(x.shape(), d);
     return detail::index_rows_cuda(x, idx, false, outer, n, inner, shape, "IndexSelectBackward");
   }
   Tensor out = detail::empty_like(x, shape), xd = x.detach();
@@ -120,7 +119,7 @@ inline Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
     for (int64_t i = 0; i < x.dim(); ++i)
       if (i != d && index.shape()[size_t(i)] < x.shape()[size_t(i)]) xc = slice(xc, i, 0, index.shape()[size_t(i)]);
     const Shape& is = index.shape();
-    const int64_t outer = numel_of(Shape(is.begin(), is.begin() + d)), inner = numel_of(Shape(is.begin() + d + 1, is.end()));
+    const auto [outer, inner] = detail::outer_inner(is, d);
     return detail::index_rows_cuda(xc, idx, true, outer, is[size_t(d)], inner, is, "GatherBackward");
   }
   Tensor xd = detail::dense(x), out = detail::empty_like(x, index.shape());

@@ -127,9 +127,8 @@ inline std::pair<Tensor, Tensor> max(const Tensor& x, int64_t dim, bool keepdim 
   if (autograd::needs_grad(x)) {
     Shape in = x.shape();
     const int64_t r = x.dim() == 0 ? 1 : x.shape()[size_t(d)];
-    int64_t outer = 1, inner = 1;
-    for (int64_t i = 0; i < d; ++i) outer *= x.shape()[size_t(i)];
-    for (int64_t i = d + 1; i < x.dim(); ++i) inner *= x.shape()[size_t(i)];
+    const auto around = detail::outer_inner(x.shape(), d);  // named ints: the backward captures them
+    const int64_t outer = around.first, inner = around.second;
     autograd::record("MaxBackward", values, {x}, [in, idx, outer, r, inner](const Tensor& g) {
       Tensor gx = Tensor::zeros(in, TensorOptions(g.dtype(), g.device()));
       Tensor gd = detail::dense(g);
