@@ -63,6 +63,15 @@ double memcpy_bandwidth(size_t bytes) {
   return best;
 }
 
+// One Adam step of the benchmark MLP on a batch, moved to the model's device
+// (a no-op on the CPU).
+void mlp_step(models::MLP& net, optim::Adam& opt, const data::Batch& b, Device device) {
+  Tensor loss = ops::cross_entropy(net(b.x.to(device)), b.y.to(device));
+  opt.zero_grad();
+  loss.backward();
+  opt.step();
+}
+
 // MLP epoch time at 1 thread and at `threads`. The machine's noise comes in
 // bursts of a second or so, longer than a block of steps, so the two thread
 // counts alternate every eighth of an epoch (in A B B A order) and each epoch
@@ -80,10 +89,7 @@ std::pair<double, double> mlp_epochs(const data::TensorDataset& train, int threa
     for (int64_t i = 0; i < n; ++i) {
       auto b = loader.next();
       if (!b) return;
-      Tensor loss = ops::cross_entropy(net(b->x), b->y);
-      opt.zero_grad();
-      loss.backward();
-      opt.step();
+      mlp_step(net, opt, *b, Device::cpu());
     }
   };
   auto seconds = [](auto&& fn) {
@@ -138,12 +144,10 @@ std::pair<double, energy::Reading> mlp_epoch_on(Device device, const data::Tenso
   optim::Adam opt(net.parameters(), {.lr = 1e-3});
   data::DataLoader loader(train, {.batch_size = 128, .shuffle = true, .seed = 0});
   auto run = [&] {
-    int64_t n = 0;
-    for (auto b = loader.next(); b && n < steps; b = loader.next(), ++n) {
-      Tensor loss = ops::cross_entropy(net(b->x.to(device)), b->y.to(device));
-      opt.zero_grad();
-      loss.backward();
-      opt.step();
+    for (int64_t n = 0; n < steps; ++n) {
+      auto b = loader.next();
+      if (!b) break;
+      mlp_step(net, opt, *b, device);
     }
     if (device.is_cuda()) cuda::synchronize();
   };
