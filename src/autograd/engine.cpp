@@ -1,4 +1,5 @@
 // The backward engine and gradcheck.
+#include <mutex>
 #include <sstream>
 #include <unordered_map>
 #include <unordered_set>
@@ -8,19 +9,71 @@
 
 namespace genlab::autograd {
 
-void record(const char* name, Tensor& out, std::vector<Tensor> inputs, BackwardFn fn) {
+void record(const char* name, Tensor& out, std::vector<Tensor> inputs, BackwardFn fn, Saves saves) {
   auto node = std::make_shared<Node>();
   node->name = name;
   node->inputs = std::move(inputs);
   node->backward = std::move(fn);
+  if (saves == Saves::inputs_and_output) {
+    for (size_t i = 0; i < node->inputs.size(); ++i) {
+      const Tensor& t = node->inputs[i];
+      if (t.defined()) node->saved.push_back({t.storage(), t.version(), int(i), t.shape()});
+    }
+    node->saved.push_back({out.storage(), out.version(), -1, out.shape()});
+  }
   out.unsafe_impl()->grad_fn = std::move(node);
   out.unsafe_impl()->requires_grad = true;
 }
 
+Node::~Node() {
+  // Detach the nodes only this one keeps alive and free them from a work list:
+  // each is destroyed with its inputs already taken, so nothing recurses.
+  std::vector<std::shared_ptr<Node>> pending;
+  auto take_inputs = [&pending](Node& n) {
+    n.backward = nullptr;  // its captures may share the inputs' handles
+    for (Tensor& t : n.inputs) {
+      if (!t.defined() || t.handle_count() != 1) continue;
+      std::shared_ptr<Node>& fn = t.unsafe_impl()->grad_fn;
+      if (fn && fn.use_count() == 1) pending.push_back(std::move(fn));
+    }
+    n.inputs.clear();
+  };
+  take_inputs(*this);
+  while (!pending.empty()) {
+    std::shared_ptr<Node> n = std::move(pending.back());
+    pending.pop_back();
+    take_inputs(*n);
+  }
+}
+
 namespace {
+// Raises if a tensor `node` saved in its forward pass was written in place since.
+void check_saved_versions(const Node& node) {
+  for (const SavedVersion& s : node.saved) {
+    const bool is_input = s.input >= 0;
+    const Storage* now = is_input ? node.inputs[size_t(s.input)].storage().get() : s.storage.get();
+    const uint64_t v = now->version.load(std::memory_order_relaxed);
+    if (now == s.storage.get() && v == s.version) continue;
+    std::ostringstream what;
+    if (is_input) what << "input " << s.input;
+    else what << "output";
+    GENLAB_FAIL("backward through ", node.name, ": its ", what.str(), " of shape ", shape_str(s.shape),
+                " was modified by an in-place operation after the forward pass (version ", s.version, ", now ",
+                now == s.storage.get() ? std::to_string(v) : std::string("replaced by set_data"),
+                "); compute it out of place, or run backward before modifying it");
+  }
+}
+
+// Leaves may be shared by graphs whose backward runs on several threads at once
+// (PyTorch locks each AccumulateGrad the same way).
+std::mutex g_accumulate_mutex;
+
 void accumulate_leaf(const Tensor& leaf, Tensor g) {
   GENLAB_CHECK(g.shape() == leaf.shape(), "autograd: gradient of shape ", shape_str(g.shape()),
                " for a leaf of shape ", shape_str(leaf.shape()));
+  GENLAB_CHECK(g.dtype() == leaf.dtype(), "autograd: gradient of dtype ", dtype_name(g.dtype()), " for a leaf of dtype ",
+               dtype_name(leaf.dtype()), " and shape ", shape_str(leaf.shape()));
+  std::lock_guard<std::mutex> lock(g_accumulate_mutex);
   Tensor cur = leaf.grad();
   if (!cur.defined()) {
     // Adopt a gradient nothing else references (PyTorch "steals" it too); copy
@@ -70,6 +123,9 @@ void run_backward(const Tensor& root, const Tensor& grad_in, bool retain_graph) 
   }
   GENLAB_CHECK(grad.shape() == root.shape(), "backward: grad of shape ", shape_str(grad.shape()),
                " for an output of shape ", shape_str(root.shape()));
+  GENLAB_CHECK(grad.dtype() == root.dtype() && grad.device() == root.device(), "backward: grad of dtype ",
+               dtype_name(grad.dtype()), " on ", grad.device().str(), " for an output of dtype ", dtype_name(root.dtype()),
+               " on ", root.device().str());
   NoGradGuard no_grad;
   if (root.is_leaf()) { accumulate_leaf(root, grad); return; }
 
@@ -83,12 +139,16 @@ void run_backward(const Tensor& root, const Tensor& grad_in, bool retain_graph) 
     grads.erase(git);
     GENLAB_CHECK(node->backward != nullptr, "backward through ", node->name,
                  " a second time: its saved tensors were freed; pass retain_graph=true the first time");
+    check_saved_versions(*node);
     std::vector<Tensor> outs = node->backward(g);
     GENLAB_CHECK(outs.size() == node->inputs.size(), node->name, " returned ", outs.size(), " gradients for ",
                  node->inputs.size(), " inputs");
     for (size_t i = 0; i < outs.size(); ++i) {
       const Tensor& inp = node->inputs[i];
       if (!outs[i].defined() || !inp.defined() || !inp.requires_grad()) continue;
+      GENLAB_CHECK(outs[i].shape() == inp.shape() && outs[i].dtype() == inp.dtype(), node->name, " returned a ",
+                   dtype_name(outs[i].dtype()), " gradient of shape ", shape_str(outs[i].shape()), " for its input ", i,
+                   ", a ", dtype_name(inp.dtype()), " tensor of shape ", shape_str(inp.shape()));
       if (inp.grad_fn()) {
         Tensor& acc = grads[inp.grad_fn().get()];
         acc = acc.defined() ? ops::add(acc, outs[i]) : outs[i];

@@ -156,11 +156,22 @@ Generator& default_generator() {
   return g;
 }
 
-int num_threads() { return thread_count(); }
+// OpenMP's thread count is a per-thread setting that a new std::thread starts
+// with at its default (all cores), and OpenBLAS (OpenMP flavour) reads the
+// calling thread's: each thread applies genlab's count before its first use.
+int num_threads() {
+  thread_local int applied = 0;
+  const int n = thread_count();
+  if (applied != n) {
+    omp_set_num_threads(n);
+    applied = n;
+  }
+  return n;
+}
 void set_num_threads(int n) {
   GENLAB_CHECK(n > 0, "set_num_threads: need at least 1 thread, got ", n);
   thread_count() = n;
-  omp_set_num_threads(n);  // OpenBLAS (OpenMP flavour) follows this too
+  num_threads();
 }
 
 bool cuda_is_available() { return cuda::device_count() > 0; }  // a GPU, or the emulated device

@@ -46,6 +46,7 @@ namespace {
 // Fills a CPU tensor from Philox: element i uses block (offset + i/4), lane i%4.
 Tensor random_fill(const Shape& shape, TensorOptions o, bool normal) {
   GENLAB_CHECK(is_floating(o.dtype), normal ? "randn" : "rand", ": needs a floating dtype, got ", dtype_name(o.dtype));
+  for (int64_t d : shape) GENLAB_CHECK(d >= 0, normal ? "randn" : "rand", ": negative dimension in shape ", shape_str(shape));
   const int64_t n = numel_of(shape);
   Generator& g = default_generator();
   const uint64_t seed = g.seed(), base = g.reserve(uint64_t((n + 3) / 4));
@@ -113,6 +114,7 @@ void Tensor::set_data(const Tensor& src) {
   impl().strides = src.strides();
   impl().dtype = src.dtype();
   impl().grad.reset();
+  bump_version();  // a graph that saved the old data must not run on the new
 }
 
 Tensor& Tensor::requires_grad_(bool on) {
@@ -134,10 +136,51 @@ void Tensor::backward(const Tensor& grad, bool retain_graph) const {
   autograd::run_backward(*this, grad, retain_graph);
 }
 
+namespace {
+// The first and one-past-last element offsets a view can touch.
+std::pair<int64_t, int64_t> offset_range(const Tensor& t) {
+  int64_t lo = t.storage_offset(), hi = t.storage_offset();
+  for (size_t i = 0; i < t.shape().size(); ++i) {
+    const int64_t span = (t.shape()[i] - 1) * t.strides()[i];
+    (span < 0 ? lo : hi) += span;
+  }
+  return {lo, hi + 1};
+}
+bool partially_overlaps(const Tensor& dst, const Tensor& src) {
+  if (dst.storage() != src.storage() || dst.numel() == 0 || src.numel() == 0) return false;
+  if (dst.storage_offset() == src.storage_offset() && dst.strides() == src.strides() && dst.shape() == src.shape())
+    return false;  // the same elements: copying onto itself is a no-op
+  auto [dl, dh] = offset_range(dst);
+  auto [sl, sh] = offset_range(src);
+  return dl < sh && sl < dh;
+}
+}  // namespace
+
+void Tensor::check_inplace(const char* op) const {
+  if (autograd::grad_mode_enabled() && requires_grad()) {
+    GENLAB_CHECK(!is_leaf(), op, ": in-place write to a leaf tensor of shape ", shape_str(shape()),
+                 " that requires grad; wrap the update in NoGradGuard (as optimizers and nn::init do)");
+    GENLAB_FAIL(op, ": in-place write to a tensor of shape ", shape_str(shape()), " that is part of an autograd graph (",
+                grad_fn()->name, "); genlab records no history for in-place ops: compute it out of place");
+  }
+  for (size_t i = 0; i < shape().size(); ++i)
+    GENLAB_CHECK(strides()[i] != 0 || shape()[i] <= 1, op, ": the destination of shape ", shape_str(shape()),
+                 " is an expanded view (dim ", i, " has stride 0), so several of its elements share one memory location");
+  bump_version();
+}
+
 void Tensor::copy_(const Tensor& src) {
   Shape bs = broadcast_shapes(shape(), src.shape(), "copy_");
   GENLAB_CHECK(bs == shape(), "copy_: source of shape ", shape_str(src.shape()), " does not broadcast to ",
                shape_str(shape()));
+  check_inplace("copy_");
+  // A source overlapping the destination (z[1:].copy_(z[:-1])) would be read
+  // after it was overwritten: copy it out first.
+  if (partially_overlaps(*this, src)) {
+    Tensor staged = empty(src.shape(), TensorOptions(src.dtype(), src.device()));
+    staged.copy_(src);
+    return copy_(staged);
+  }
   // broadcast the source's strides to our shape
   Strides ss(shape().size(), 0);
   size_t off = shape().size() - src.shape().size();
@@ -187,6 +230,7 @@ void Tensor::copy_(const Tensor& src) {
 }
 
 void Tensor::fill_(double v) {
+  check_inplace("fill_");
   if (device().is_cuda()) {
     Tensor h = full(shape(), v, dtype());
     copy_(h);

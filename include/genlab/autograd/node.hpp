@@ -3,6 +3,9 @@
 // Tensor::backward() walks the nodes in reverse topological order, accumulating
 // into leaf tensors' .grad(). Backward closures run under NoGradGuard (no
 // double backward); a node drops its closure after use unless retain_graph.
+// In-place writes (Tensor::copy_, fill_, optimizer steps) bump a version counter
+// on the tensor's memory; backward through a node whose saved tensors changed
+// raises, as PyTorch does, instead of using the new values silently.
 #pragma once
 #include <functional>
 #include <string>
@@ -14,10 +17,30 @@ namespace genlab::autograd {
 
 using BackwardFn = std::function<std::vector<Tensor>(const Tensor& grad_output)>;
 
+// What a node's backward may read, checked against in-place writes made
+// between the forward pass and backward (Tensor::version()).
+enum class Saves { nothing, inputs_and_output };
+
+// The version a tensor's memory had when its op ran: input `input` of the node,
+// or the node's output when input < 0.
+struct SavedVersion {
+  std::shared_ptr<Storage> storage;
+  uint64_t version = 0;
+  int input = -1;
+  Shape shape;
+};
+
 struct Node {
   std::string name;             // e.g. "MatmulBackward", shown in printouts
   std::vector<Tensor> inputs;   // same order as the gradients BackwardFn returns
   BackwardFn backward;
+  std::vector<SavedVersion> saved;
+  Node() = default;
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+  // Frees the graph behind it iteratively: a chain of 10^6 nodes must not
+  // recurse 10^6 destructors deep.
+  ~Node();
 };
 
 bool grad_mode_enabled();
@@ -45,7 +68,11 @@ inline bool needs_grad(const Tensor& a) { return needs_grad({&a}); }
 inline bool needs_grad(const Tensor& a, const Tensor& b) { return needs_grad({&a, &b}); }
 
 // Attaches a Node to `out`; `fn` returns one gradient per input (undefined = none).
-void record(const char* name, Tensor& out, std::vector<Tensor> inputs, BackwardFn fn);
+// By default the versions of the inputs and of `out` are saved, so backward
+// raises if any was written in place since; ops whose backward reads none of
+// them (views, add, sum ...) pass Saves::nothing.
+void record(const char* name, Tensor& out, std::vector<Tensor> inputs, BackwardFn fn,
+            Saves saves = Saves::inputs_and_output);
 
 void run_backward(const Tensor& root, const Tensor& grad, bool retain_graph);
 

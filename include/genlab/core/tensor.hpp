@@ -5,6 +5,7 @@
 // Differentiable methods (reshape, permute, +, matmul ...) are declared here and
 // defined with their op in ops/; include <genlab/genlab.hpp> to get them all.
 #pragma once
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <ostream>
@@ -27,6 +28,10 @@ struct Storage {
   size_t nbytes = 0;
   Device device;
   std::function<void()> release;  // set for external memory
+  // Bumped by every in-place write to any view of this memory (copy_, fill_,
+  // optimizer steps): autograd compares it with the value an op saw in its
+  // forward pass and refuses to backward through data changed since.
+  std::atomic<uint64_t> version{0};
   Storage(size_t n, Device d) : nbytes(n), device(d) { data = device_alloc(d, n); }
   Storage(void* p, size_t n, Device d, std::function<void()> rel) : data(p), nbytes(n), device(d), release(std::move(rel)) {}
   Storage(const Storage&) = delete;
@@ -97,6 +102,12 @@ class Tensor {
   // True when no other Tensor handle or view shares this tensor's data.
   bool is_sole_owner() const { return impl_.use_count() == 1 && impl().storage.use_count() == 1; }
   const std::shared_ptr<Storage>& storage() const { return impl().storage; }
+  // Handles (Tensor copies) sharing this tensor's metadata; views are not counted.
+  long handle_count() const { return impl_.use_count(); }
+  // The in-place write counter of this tensor's memory, shared by every view
+  // (PyTorch's `_version`). Code that writes through data<T>() bumps it.
+  uint64_t version() const { return impl().storage->version.load(std::memory_order_relaxed); }
+  void bump_version() const { impl().storage->version.fetch_add(1, std::memory_order_relaxed); }
 
   void* raw_data() const {
     return static_cast<char*>(impl().storage->data) + impl().offset * int64_t(dtype_size(dtype()));
@@ -120,7 +131,9 @@ class Tensor {
   Tensor clone() const;                 // differentiable copy (ops/view.hpp)
   Tensor to(DType t) const;             // differentiable for float->float (ops/view.hpp)
   Tensor to(Device d) const;            // differentiable (ops/view.hpp)
-  void copy_(const Tensor& src);        // in-place copy with broadcasting and dtype conversion, no autograd
+  // In-place writes, no autograd: refused (genlab::Error) on a tensor that
+  // requires grad while grad mode is on; bump version() otherwise.
+  void copy_(const Tensor& src);        // with broadcasting and dtype conversion; overlapping src is handled
   void fill_(double v);
   void zero_() { fill_(0.0); }
   // A view with explicit geometry sharing this storage, no autograd.
@@ -165,6 +178,8 @@ class Tensor {
   std::string str() const;  // PyTorch-style printout
 
  private:
+  // Refuses an in-place write autograd could not see; bumps version().
+  void check_inplace(const char* op) const;
   TensorImpl& impl() const {
     GENLAB_CHECK(impl_ != nullptr, "use of an undefined Tensor");
     return *impl_;

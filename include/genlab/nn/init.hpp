@@ -22,8 +22,14 @@ inline void normal_(Tensor& t, double mean = 0, double std = 1) {
   autograd::NoGradGuard ng;
   t.copy_(ops::add(ops::mul(Tensor::randn(t.shape(), t.dtype()), std), mean));
 }
-inline void zeros_(Tensor& t) { t.fill_(0); }
-inline void ones_(Tensor& t) { t.fill_(1); }
+inline void zeros_(Tensor& t) {
+  autograd::NoGradGuard ng;
+  t.fill_(0);
+}
+inline void ones_(Tensor& t) {
+  autograd::NoGradGuard ng;
+  t.fill_(1);
+}
 inline void xavier_uniform_(Tensor& t, double gain = 1) {
   auto [fi, fo] = fans(t);
   double a = gain * std::sqrt(6.0 / (fi + fo));
