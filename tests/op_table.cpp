@@ -8,8 +8,21 @@ InputSpec P(Shape s) { return {InputSpec::positive, std::move(s)}; }
 InputSpec U(Shape s) { return {InputSpec::uniform, std::move(s)}; }
 InputSpec I(int64_t high, Shape s) { return {InputSpec::index, std::move(s), high}; }
 Tensor zero_like(const Tensor& x) { return Tensor::zeros({}, TensorOptions(x.dtype(), x.device())); }
+// An op that takes a dim: `fn` runs it at `dflt`, `dim_fn` at any dim (the edge mode tries them all).
+OpCase D(std::string name, std::string group, std::vector<InputSpec> in, std::vector<bool> diff, int64_t dflt,
+         std::function<Tensor(V, int64_t)> f) {
+  OpCase c{std::move(name), std::move(group), std::move(in), std::move(diff), [f, dflt](V x) { return f(x, dflt); }, true};
+  c.dim_fn = std::move(f);
+  return c;
+}
+// Python's shape[dim:] (make_fixtures.py's layer_norm_trailing): out-of-range dims clip, never raise.
+Shape trailing(const Shape& s, int64_t dim) {
+  const int64_t r = int64_t(s.size()), b = dim < 0 ? std::max<int64_t>(0, dim + r) : std::min(dim, r);
+  return Shape(s.begin() + b, s.end());
+}
 Tensor with_ignored(const Tensor& t, int64_t pos) {
   auto v = t.to_vector<int64_t>();
+  GENLAB_CHECK(pos < int64_t(v.size()), "with_ignored: no target at position ", pos, " of ", shape_str(t.shape()));
   v[size_t(pos)] = -100;
   return Tensor::from_vector(v, t.shape());
 }
@@ -41,29 +54,36 @@ const std::vector<OpCase>& op_table() {
       {"where", "elementwise", {N({4, 5}), N({4, 5})}, {1, 1},
        [](V x) { return where(compare(x[0], zero_like(x[0]), CompareOp::gt), x[0], x[1]); }, true},
       {"sum_all", "reduce", {N({3, 4, 5})}, {1}, [](V x) { return sum(x[0]); }, true},
-      {"sum_dim_keepdim", "reduce", {N({3, 4, 5})}, {1}, [](V x) { return sum(x[0], {1}, true); }, true},
+      D("sum_dim_keepdim", "reduce", {N({3, 4, 5})}, {1}, 1, [](V x, int64_t d) { return sum(x[0], {d}, true); }),
       {"sum_dims_02", "reduce", {N({3, 4, 5})}, {1}, [](V x) { return sum(x[0], {0, 2}); }, true},
-      {"mean_last", "reduce", {N({3, 4, 5})}, {1}, [](V x) { return mean(x[0], {-1}); }, true},
-      {"var_dim", "reduce", {N({4, 6})}, {1}, [](V x) { return var(x[0], {1}); }, true},
-      {"max_dim", "reduce", {N({4, 6})}, {1}, [](V x) { return max(x[0], 1).first; }, true},
-      {"argmax", "reduce", {N({4, 6})}, {0}, [](V x) { return argmax(x[0], 1).to(x[0].dtype()); }, true},
+      D("mean_last", "reduce", {N({3, 4, 5})}, {1}, -1, [](V x, int64_t d) { return mean(x[0], {d}); }),
+      D("mean_dim_keepdim", "reduce", {N({3, 4, 5})}, {1}, 1, [](V x, int64_t d) { return mean(x[0], {d}, true); }),
+      D("var_dim", "reduce", {N({4, 6})}, {1}, 1, [](V x, int64_t d) { return var(x[0], {d}); }),
+      D("max_dim", "reduce", {N({4, 6})}, {1}, 1, [](V x, int64_t d) { return max(x[0], d).first; }),
+      D("argmax", "reduce", {N({4, 6})}, {0}, 1, [](V x, int64_t d) { return argmax(x[0], d).to(x[0].dtype()); }),
       {"matmul_2d", "linalg", {N({3, 4}), N({4, 5})}, {1, 1}, [](V x) { return matmul(x[0], x[1]); }, true},
       {"matmul_batched", "linalg", {N({2, 3, 4}), N({2, 4, 5})}, {1, 1}, [](V x) { return matmul(x[0], x[1]); }, true},
       {"matmul_broadcast", "linalg", {N({2, 3, 4}), N({4, 5})}, {1, 1}, [](V x) { return matmul(x[0], x[1]); }, true},
       {"matmul_vec", "linalg", {N({3, 4}), N({4})}, {1, 1}, [](V x) { return matmul(x[0], x[1]); }, true},
       {"bmm", "linalg", {N({2, 3, 4}), N({2, 4, 2})}, {1, 1}, [](V x) { return bmm(x[0], x[1]); }, true},
       {"linear", "linalg", {N({3, 4}), N({5, 4}), N({5})}, {1, 1, 1}, [](V x) { return linear(x[0], x[1], x[2]); }, true},
-      {"softmax", "nn", {N({3, 7})}, {1}, [](V x) { return softmax(x[0], -1); }, true},
+      D("softmax", "nn", {N({3, 7})}, {1}, -1, [](V x, int64_t d) { return softmax(x[0], d); }),
       {"softmax_dim0", "nn", {N({3, 7})}, {1}, [](V x) { return softmax(x[0], 0); }, true},
-      {"log_softmax", "nn", {N({3, 7})}, {1}, [](V x) { return log_softmax(x[0], -1); }, true},
+      D("log_softmax", "nn", {N({3, 7})}, {1}, -1, [](V x, int64_t d) { return log_softmax(x[0], d); }),
       {"layer_norm", "nn", {N({3, 8}), N({8}), N({8})}, {1, 1, 1}, [](V x) { return layer_norm(x[0], {8}, x[1], x[2]); }, true},
       {"rms_norm", "nn", {N({3, 8}), N({8})}, {1, 1}, [](V x) { return rms_norm(x[0], {8}, x[1]); }, true},
       {"embedding", "nn", {N({10, 4}), I(10, {2, 3})}, {1, 0}, [](V x) { return embedding(x[0], x[1]); }, true},
-      {"cat", "index", {N({2, 3}), N({4, 3})}, {1, 1}, [](V x) { return cat({x[0], x[1]}, 0); }, true},
-      {"stack", "index", {N({2, 3}), N({2, 3})}, {1, 1}, [](V x) { return stack({x[0], x[1]}, 1); }, true},
-      {"split", "index", {N({5, 3})}, {1}, [](V x) { return split(x[0], 2, 0)[1]; }, true},
-      {"gather", "index", {N({3, 5}), I(5, {3, 2})}, {1, 0}, [](V x) { return gather(x[0], 1, x[1]); }, true},
-      {"index_select", "index", {N({5, 3}), I(5, {4})}, {1, 0}, [](V x) { return index_select(x[0], 0, x[1]); }, true},
+      D("cat", "index", {N({2, 3}), N({4, 3})}, {1, 1}, 0, [](V x, int64_t d) { return cat({x[0], x[1]}, d); }),
+      D("stack", "index", {N({2, 3}), N({2, 3})}, {1, 1}, 1, [](V x, int64_t d) { return stack({x[0], x[1]}, d); }),
+      D("split", "index", {N({5, 3})}, {1}, 0,
+        [](V x, int64_t d) {
+          auto chunks = split(x[0], 2, d);
+          GENLAB_CHECK(!chunks.empty(), "split returned no chunk (PyTorch: one empty chunk)");
+          return chunks.back();
+        }),
+      D("gather", "index", {N({3, 5}), I(5, {3, 2})}, {1, 0}, 1, [](V x, int64_t d) { return gather(x[0], d, x[1]); }),
+      D("index_select", "index", {N({5, 3}), I(5, {4})}, {1, 0}, 0,
+        [](V x, int64_t d) { return index_select(x[0], d, x[1]); }),
       {"permute", "view", {N({2, 3, 4})}, {1}, [](V x) { return contiguous(permute(x[0], {2, 0, 1})) * 2.0; }, true},
       {"slice_step", "view", {N({6, 4})}, {1}, [](V x) { return slice(x[0], 0, 1, 6, 2) * 3.0; }, true},
       {"expand", "view", {N({3, 1})}, {1},
@@ -79,6 +99,21 @@ const std::vector<OpCase>& op_table() {
        [](V x) { return binary_cross_entropy_with_logits(x[0], x[1]); }, true},
       {"kl_div", "loss", {N({4, 5}), N({4, 5})}, {1, 1},
        [](V x) { return kl_div(log_softmax(x[0], 1), softmax(x[1], 1), Reduction::batchmean); }, true},
+      // added with the edge mode: where the issue-7 review found defects
+      D("squeeze", "view", {N({3, 1, 4})}, {1}, 1, [](V x, int64_t d) { return squeeze(x[0], d) * 2.0; }),
+      D("unsqueeze", "view", {N({3, 4})}, {1}, 1, [](V x, int64_t d) { return unsqueeze(x[0], d) * 2.0; }),
+      D("select", "view", {N({3, 4})}, {1}, 0, [](V x, int64_t d) { return select(x[0], d, 0) * 2.0; }),
+      D("transpose", "view", {N({2, 3, 4})}, {1}, 1, [](V x, int64_t d) { return transpose(x[0], d, 0) * 2.0; }),
+      D("flatten", "view", {N({2, 3, 4})}, {1}, 0, [](V x, int64_t d) { return flatten(x[0], d, 1) * 2.0; }),
+      D("layer_norm_trailing", "nn", {N({3, 8})}, {1}, -1,
+        [](V x, int64_t d) { return layer_norm(x[0], trailing(x[0].shape(), d)); }),
+      {"where_cond", "elementwise", {N({4, 5}), N({4, 5}), N({4, 5})}, {0, 1, 1},
+       [](V x) { return where(x[0], x[1], x[2]); }, true},
+      {"where_int_cond", "elementwise", {I(1024, {4, 5}), N({4, 5}), N({4, 5})}, {0, 1, 1},
+       [](V x) { return where(x[0], x[1], x[2]); }, false},  // CUDA: float32 conditions only
+      {"pow_zero", "elementwise", {N({3, 4})}, {1}, [](V x) { return pow(x[0], 0.0); }, true},
+      {"linear_3d", "linalg", {N({2, 3, 4}), N({5, 4}), N({5})}, {1, 1, 1},
+       [](V x) { return linear(x[0], x[1], x[2]); }, true},
   };
   return table;
 }

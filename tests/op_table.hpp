@@ -2,7 +2,9 @@
 // generators, which inputs are differentiable and which backends have a kernel.
 // Case names match tests/parity/make_fixtures.py, which computes the PyTorch
 // reference for each. Used by test_ops (parity, grad, torch parity) and the
-// genlab_ops program (modes parity | grad | perf | table).
+// genlab_ops program (modes parity | grad | perf | table | edge). The edge mode
+// derives its cases from these specs (tests/parity/make_edge_fixtures.py): listing
+// an op here and in make_fixtures.py's CASES is all it takes.
 #pragma once
 #include <cstdlib>
 #include <functional>
@@ -25,6 +27,9 @@ struct OpCase {
   std::vector<bool> differentiable;
   std::function<Tensor(const std::vector<Tensor>&)> fn;
   bool cuda = false;  // the op's kernels exist on CUDA (checked by parity mode where a GPU exists)
+  // Ops that take a dim: the op at any dim (`fn` is it at its default dim). `genlab_ops edge`
+  // runs it at every legal and illegal dim; its CASES function in make_fixtures.py takes `dim`.
+  std::function<Tensor(const std::vector<Tensor>&, int64_t)> dim_fn = nullptr;
 };
 
 const std::vector<OpCase>& op_table();

@@ -36,6 +36,14 @@ def gen(spec):
     return torch.randint(0, spec[2], shape, dtype=torch.int64)
 
 
+def rms_norm(x, w, normalized_shape=(8,)):
+    """RMSNorm over the last dim (torch 1.13 has none), checking shapes as torch 2's F.rms_norm does."""
+    n = len(normalized_shape)
+    if x.dim() < n or tuple(x.shape[x.dim() - n:]) != normalized_shape or tuple(w.shape) != normalized_shape:
+        raise RuntimeError(f"rms_norm: input {tuple(x.shape)}, weight {tuple(w.shape)}, normalized_shape {normalized_shape}")
+    return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + 1e-6) * w
+
+
 def with_ignored(t, pos, value=-100):
     t = t.clone()
     t[pos] = value
@@ -66,30 +74,29 @@ CASES = {
     "clamp": ([normal(4, 6)], [1], lambda a: torch.clamp(a, -0.5, 0.7)),
     "where": ([normal(4, 5), normal(4, 5)], [1, 1], lambda a, b: torch.where(a > 0, a, b)),
     "sum_all": ([normal(3, 4, 5)], [1], lambda a: a.sum()),
-    "sum_dim_keepdim": ([normal(3, 4, 5)], [1], lambda a: a.sum(1, keepdim=True)),
+    "sum_dim_keepdim": ([normal(3, 4, 5)], [1], lambda a, dim=1: a.sum(dim, keepdim=True)),
     "sum_dims_02": ([normal(3, 4, 5)], [1], lambda a: a.sum((0, 2))),
-    "mean_last": ([normal(3, 4, 5)], [1], lambda a: a.mean(-1)),
-    "var_dim": ([normal(4, 6)], [1], lambda a: a.var(1)),
-    "max_dim": ([normal(4, 6)], [1], lambda a: a.max(1).values),
-    "argmax": ([normal(4, 6)], [0], lambda a: a.argmax(1).double()),
+    "mean_last": ([normal(3, 4, 5)], [1], lambda a, dim=-1: a.mean(dim)),
+    "var_dim": ([normal(4, 6)], [1], lambda a, dim=1: a.var(dim)),
+    "max_dim": ([normal(4, 6)], [1], lambda a, dim=1: a.max(dim).values),
+    "argmax": ([normal(4, 6)], [0], lambda a, dim=1: a.argmax(dim).double()),
     "matmul_2d": ([normal(3, 4), normal(4, 5)], [1, 1], torch.matmul),
     "matmul_batched": ([normal(2, 3, 4), normal(2, 4, 5)], [1, 1], torch.matmul),
     "matmul_broadcast": ([normal(2, 3, 4), normal(4, 5)], [1, 1], torch.matmul),
     "matmul_vec": ([normal(3, 4), normal(4)], [1, 1], torch.matmul),
     "bmm": ([normal(2, 3, 4), normal(2, 4, 2)], [1, 1], torch.bmm),
     "linear": ([normal(3, 4), normal(5, 4), normal(5)], [1, 1, 1], F.linear),
-    "softmax": ([normal(3, 7)], [1], lambda a: F.softmax(a, -1)),
+    "softmax": ([normal(3, 7)], [1], lambda a, dim=-1: F.softmax(a, dim)),
     "softmax_dim0": ([normal(3, 7)], [1], lambda a: F.softmax(a, 0)),
-    "log_softmax": ([normal(3, 7)], [1], lambda a: F.log_softmax(a, -1)),
+    "log_softmax": ([normal(3, 7)], [1], lambda a, dim=-1: F.log_softmax(a, dim)),
     "layer_norm": ([normal(3, 8), normal(8), normal(8)], [1, 1, 1], lambda x, w, b: F.layer_norm(x, (8,), w, b)),
-    "rms_norm": ([normal(3, 8), normal(8)], [1, 1],
-                 lambda x, w: x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + 1e-6) * w),
+    "rms_norm": ([normal(3, 8), normal(8)], [1, 1], rms_norm),
     "embedding": ([normal(10, 4), index(10, 2, 3)], [1, 0], lambda w, i: F.embedding(i, w)),
-    "cat": ([normal(2, 3), normal(4, 3)], [1, 1], lambda a, b: torch.cat([a, b], 0)),
-    "stack": ([normal(2, 3), normal(2, 3)], [1, 1], lambda a, b: torch.stack([a, b], 1)),
-    "split": ([normal(5, 3)], [1], lambda a: torch.split(a, 2, 0)[1]),
-    "gather": ([normal(3, 5), index(5, 3, 2)], [1, 0], lambda a, i: torch.gather(a, 1, i)),
-    "index_select": ([normal(5, 3), index(5, 4)], [1, 0], lambda a, i: torch.index_select(a, 0, i)),
+    "cat": ([normal(2, 3), normal(4, 3)], [1, 1], lambda a, b, dim=0: torch.cat([a, b], dim)),
+    "stack": ([normal(2, 3), normal(2, 3)], [1, 1], lambda a, b, dim=1: torch.stack([a, b], dim)),
+    "split": ([normal(5, 3)], [1], lambda a, dim=0: torch.split(a, 2, dim)[-1]),
+    "gather": ([normal(3, 5), index(5, 3, 2)], [1, 0], lambda a, i, dim=1: torch.gather(a, dim, i)),
+    "index_select": ([normal(5, 3), index(5, 4)], [1, 0], lambda a, i, dim=0: torch.index_select(a, dim, i)),
     "permute": ([normal(2, 3, 4)], [1], lambda a: a.permute(2, 0, 1).contiguous() * 2),
     "slice_step": ([normal(6, 4)], [1], lambda a: a[1:6:2] * 3),
     "expand": ([normal(3, 1)], [1], lambda a: a.expand(3, 4) * torch.arange(4, dtype=torch.float64)),
@@ -103,6 +110,20 @@ CASES = {
     "bce_with_logits": ([normal(4, 5), uniform(4, 5)], [1, 1], F.binary_cross_entropy_with_logits),
     "kl_div": ([normal(4, 5), normal(4, 5)], [1, 1],
                lambda a, b: F.kl_div(F.log_softmax(a, 1), F.softmax(b, 1), reduction="batchmean")),
+    # Cases added with the edge-case mode (tests/parity/make_edge_fixtures.py): ops whose dim, boundary or
+    # empty-input behaviour the issue-7 review found wrong. Keep them after kl_div (see main()).
+    "mean_dim_keepdim": ([normal(3, 4, 5)], [1], lambda a, dim=1: a.mean(dim, keepdim=True)),
+    "squeeze": ([normal(3, 1, 4)], [1], lambda a, dim=1: a.squeeze(dim) * 2),
+    "unsqueeze": ([normal(3, 4)], [1], lambda a, dim=1: a.unsqueeze(dim) * 2),
+    "select": ([normal(3, 4)], [1], lambda a, dim=0: a.select(dim, 0) * 2),
+    "transpose": ([normal(2, 3, 4)], [1], lambda a, dim=1: a.transpose(dim, 0) * 2),
+    "flatten": ([normal(2, 3, 4)], [1], lambda a, dim=0: a.flatten(dim, 1) * 2),
+    "layer_norm_trailing": ([normal(3, 8)], [1], lambda a, dim=-1: F.layer_norm(a, a.shape[dim:])),
+    "where_cond": ([normal(4, 5), normal(4, 5), normal(4, 5)], [0, 1, 1], lambda c, a, b: torch.where(c != 0, a, b)),
+    "where_int_cond": ([index(1024, 4, 5), normal(4, 5), normal(4, 5)], [0, 1, 1],
+                       lambda c, a, b: torch.where(c != 0, a, b)),
+    "pow_zero": ([normal(3, 4)], [1], lambda a: a ** 0.0),
+    "linear_3d": ([normal(2, 3, 4), normal(5, 4), normal(5)], [1, 1, 1], F.linear),
 }
 
 
@@ -114,7 +135,7 @@ def save_safetensors(path, tensors):
     header, blobs, off = {}, [], 0
     for name in sorted(tensors):
         t = tensors[name].detach().contiguous()
-        dt = {torch.float64: "F64", torch.int64: "I64"}[t.dtype]
+        dt = {torch.float64: "F64", torch.int64: "I64", torch.uint8: "U8"}[t.dtype]
         data = t.numpy().tobytes()
         header[name] = {"dtype": dt, "shape": list(t.shape), "data_offsets": [off, off + len(data)]}
         blobs.append(data)
@@ -151,6 +172,7 @@ def optimizer_fixtures():
 
 def main(out_dir):
     tensors = {}
+    optim_rng = None
     for name, (specs, diff, fn) in CASES.items():
         ins = [gen(s) for s in specs]
         for i, (x, d) in enumerate(zip(ins, diff)):
@@ -164,7 +186,10 @@ def main(out_dir):
             for i, (x, d) in enumerate(zip(ins, diff)):
                 if d:
                     tensors[f"{name}.grad{i}"] = x.grad
+        if name == "kl_div":  # the optimizer trajectories draw from here on, as before later cases were added
+            optim_rng = torch.get_rng_state()
     save_safetensors(f"{out_dir}/ops.safetensors", tensors)
+    torch.set_rng_state(optim_rng)
     save_safetensors(f"{out_dir}/optim.safetensors", optimizer_fixtures())
     print(f"wrote {len(CASES)} op cases and {len(OPTIMIZERS)} optimizer trajectories to {out_dir}")
 
