@@ -3,11 +3,13 @@
 //   genlab_ops grad     gradcheck of every differentiable op
 //   genlab_ops perf     median time of each op on larger inputs
 //   genlab_ops table    op x backend x dtype support as Markdown (docs/ops.md)
+//   genlab_ops edge     every op on edge-case inputs vs PyTorch (edge_mode.hpp)
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 
+#include "edge_mode.hpp"
 #include "op_table.hpp"
 
 using namespace genlab;
@@ -94,7 +96,9 @@ int table() {
               "PyTorch (tests/parity/make_fixtures.py) by `make test`. CUDA kernels are float32; another dtype on\n"
               "CUDA throws a genlab::Error that says so. The cuda column's forward values and gradients are compared\n"
               "with the CPU by tests/test_gpu.cpp: on a GPU where one exists, and by `make test` on the emulated\n"
-              "device (GENLAB_CUDA_EMULATE=1), which runs the same kernel code on the CPU.\n\n");
+              "device (GENLAB_CUDA_EMULATE=1), which runs the same kernel code on the CPU. `genlab_ops edge` runs every op\n"
+              "on edge-case inputs (0-d, 0-sized and size-1 shapes, views, NaN/inf, boundary values, every dim) against\n"
+              "PyTorch (tests/parity/make_edge_fixtures.py) on the CPU and the cuda column's backend.\n\n");
   std::printf("| op | group | cpu f32 | cpu f64 | cuda f32 | backward |\n|---|---|---|---|---|---|\n");
   for (const auto& c : op_table()) {
     bool diff = std::find(c.differentiable.begin(), c.differentiable.end(), true) != c.differentiable.end();
@@ -113,10 +117,11 @@ int main(int argc, char** argv) {
     if (!std::strcmp(mode, "grad")) return grad();
     if (!std::strcmp(mode, "perf")) return perf();
     if (!std::strcmp(mode, "table")) return table();
+    if (!std::strcmp(mode, "edge")) return genlab::testing::edge::main(argc - 2, argv + 2);
   } catch (const Error& e) {
     std::fprintf(stderr, "genlab_ops: %s\n", e.what());
     return 1;
   }
-  std::fprintf(stderr, "usage: genlab_ops parity|grad|perf|table\n");
+  std::fprintf(stderr, "usage: genlab_ops parity|grad|perf|table|edge\n");
   return 2;
 }

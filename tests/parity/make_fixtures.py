@@ -6,7 +6,8 @@ sum(out * r) for every differentiable input, with r[i] = 0.5 + 0.37*((i*7919)%11
 (the same weights genlab's gradcheck uses). Written as safetensors by a minimal
 writer below, so genlab's reader is also checked against an independent writer.
 
-Also writes optimizer trajectories (optim.safetensors): a parameter, three
+Also writes edge.safetensors, the edge cases of every op for `genlab_ops edge`
+(make_edge_fixtures.py), and optimizer trajectories (optim.safetensors): a parameter, three
 gradients and the parameter after each step for SGD (momentum, Nesterov, weight
 decay), Adam and AdamW.
 
@@ -192,6 +193,8 @@ def main(out_dir):
     torch.set_rng_state(optim_rng)
     save_safetensors(f"{out_dir}/optim.safetensors", optimizer_fixtures())
     print(f"wrote {len(CASES)} op cases and {len(OPTIMIZERS)} optimizer trajectories to {out_dir}")
+    import make_edge_fixtures  # edge.safetensors for `genlab_ops edge`, from the same CASES
+    make_edge_fixtures.main(out_dir)
 
 
 if __name__ == "__main__":

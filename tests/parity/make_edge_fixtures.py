@@ -1,0 +1,233 @@
+#!/usr/bin/python3
+"""PyTorch reference for `genlab_ops edge`: every op of CASES (make_fixtures.py) on
+the inputs where defects live, derived from its input specs, so a new op gets
+these cases by being listed in CASES (and in tests/op_table.cpp).
+
+Variants of an op with input specs S (names are what genlab_ops prints):
+  base              the ordinary inputs
+  all_0d            every input 0-d (index inputs 0); in<i>_0d: input i alone 0-d
+  empty_n<s>        every dim of size s (in any input) becomes 0
+  in<i>_d<k>_1      dim k of input i becomes 1 (the others broadcast against it)
+  in<i>_T           input i is a transposed view (dims reversed), same values
+  all_strided       every input is a step-2 view at storage offset 1, NaN between
+  in0_expand        input 0 is a stride-0 view expanded along dim 0
+  in<i>_nonfinite   input i holds NaN, +inf and -inf
+  in<i>_boundary    input i holds the op's BOUNDARY values (0 for pow/log/sqrt,
+  all_boundary      ties for max ...); all_boundary: every combination
+An op whose CASES function takes `dim` (and whose OpCase has a dim_fn) is also
+run with every dim from -r-1 to r (r = rank of input 0; one more each side
+for DIM_EXTRA ops) on base, all_0d and in0_0d, and with each dim from 0 to r-1
+on the empty variants: `<variant>_dim<d>`.
+
+Per case `C` (= op@variant): C.in<i> (logical values, float64/int64), C.layout
+(per input: 0 contiguous, 1 transposed, 2 strided with offset, 3 expanded),
+C.dim (when a dim is given), and either C.out + C.grad<i> (the gradient of
+sum(out * weights), as in make_fixtures.py) or C.raises (the message, uint8).
+C.lenient (a message) marks inputs outside torch's documented contract, or that
+torch warns about: there a genlab::Error passes too (OUTSIDE_CONTRACT).
+Deterministic: each variant's inputs come from torch.manual_seed(crc32(C)).
+
+Run: /usr/bin/python3 tests/parity/make_edge_fixtures.py OUT_DIR   (make_fixtures.py also calls it)
+"""
+import inspect
+import math
+import os
+import sys
+import warnings
+import zlib
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from make_fixtures import CASES, save_safetensors, weights  # noqa: E402
+
+NAN, INF = math.nan, math.inf
+# Values at each function's boundaries, per input index (or "all" float inputs).
+BOUNDARY = {
+    "div": {"all": [0.0, -0.0, 1.0]},
+    "pow_tensor": {"all": [0.0, 2.0, -1.0]},
+    "pow_scalar": {0: [0.0, -1.0, 1.0]},
+    "pow_zero": {0: [0.0, -0.0, 2.0]},
+    "log": {0: [0.0, -1.0, 1.0]},
+    "sqrt": {0: [0.0, -0.0, -1.0, 4.0]},
+    "relu": {0: [0.0, -0.0, 1.0]},
+    "abs": {0: [0.0, -0.0, 1.0]},
+    "clamp": {0: [-0.5, 0.7, 0.0]},
+    "exp": {0: [800.0, -800.0, 0.0]},
+    "tanh": {0: [800.0, -800.0, 0.0]},
+    "sigmoid": {0: [800.0, -800.0, 0.0]},
+    "softplus": {0: [800.0, -800.0, 0.0]},
+    "silu": {0: [800.0, -800.0, 0.0]},
+    "gelu": {0: [800.0, -800.0, 0.0]},
+    "gelu_tanh": {0: [800.0, -800.0, 0.0]},
+    "max_dim": {0: [1.0, 1.0, -2.0]},  # ties
+    "argmax": {0: [1.0, 1.0, -2.0]},
+    "softmax": {0: [0.0, 1e4, -1e4, -INF]},
+    "log_softmax": {0: [0.0, 1e4, -1e4, -INF]},
+    "layer_norm": {0: [1.0]},  # constant rows: variance 0
+    "rms_norm": {0: [0.0]},
+    "where_cond": {0: [0.0, 0.5, 1e-3, -1e-3, NAN, -0.0]},
+    "where_int_cond": {0: [0, 256, 512, 1, 257]},
+    "cross_entropy": {0: [0.0, -INF, 1e4], 1: [-100]},  # -inf logits; every target ignored
+    "cross_entropy_smooth_ignore": {0: [0.0, -INF], 1: [-100]},
+    "nll_loss": {1: [-100]},
+    "bce_with_logits": {0: [800.0, -800.0, 0.0], 1: [0.0, 1.0]},
+    "embedding": {1: [-1]},
+    "gather": {1: [-1]},
+    "index_select": {1: [5]},
+}
+
+
+def bias_outside(x):
+    w, b = x[1], x[2]
+    if w.dim() == 2 and tuple(b.shape) != (w.shape[0],):
+        return f"the bias has shape {list(b.shape)} (docs: shape (out_features) = [{w.shape[0]}])"
+    return None
+
+
+# Inputs outside PyTorch's documented contract that torch accepts anyway: there genlab may raise
+# a genlab::Error instead of matching torch's value (C.lenient says why). So may it where torch warns
+# that the call is likely wrong (mse_loss with a target of another shape).
+OUTSIDE_CONTRACT = {
+    "kl_div": lambda x: x[0].shape != x[1].shape and "the target's shape differs (docs: same shape as the input)",
+    "linear": lambda x: bias_outside(x),
+    "linear_3d": lambda x: bias_outside(x),
+    "index_select": lambda x: x[1].dim() != 1 and "the index is not 1-d (docs: the 1-D tensor of indices)",
+}
+DIM_EXTRA = {"stack": 1, "unsqueeze": 1}  # the dim ranges over the output's rank, one more
+DIM_VARIANTS = ("base", "all_0d", "in0_0d")  # every dim, legal or not; empty_*: the legal dims >= 0
+C, T, S, E = 0, 1, 2, 3  # layouts
+
+
+def is_float(spec): return spec[0] != "index"
+
+
+def draw(spec, shape):
+    kind = spec[0]
+    if kind == "normal": return torch.randn(shape, dtype=torch.float64)
+    if kind == "positive": return torch.randn(shape, dtype=torch.float64).abs() + 0.5
+    if kind == "uniform": return torch.rand(shape, dtype=torch.float64)
+    return torch.randint(0, spec[2] if shape else 1, shape, dtype=torch.int64)
+
+
+def fill(x, values, period=1):
+    """x[j] = values[(j // period) % len(values)] over x's flat index."""
+    flat = x.view(-1)
+    for j in range(flat.numel()):
+        flat[j] = values[(j // period) % len(values)]
+
+
+def variants(name, specs):
+    """(variant, shapes, layouts, value edit) for each edge variant of an op, in a fixed order."""
+    shapes = [tuple(s[1]) for s in specs]
+    n = len(specs)
+    floats = [i for i in range(n) if is_float(specs[i])]
+    base = [C] * n
+    out = [("base", shapes, base, None), ("all_0d", [()] * n, base, None)]
+    if n > 1:
+        out += [(f"in{i}_0d", [() if j == i else s for j, s in enumerate(shapes)], base, None) for i in floats]
+    for size in sorted({d for s in shapes for d in s if d >= 2}):
+        out.append((f"empty_n{size}", [tuple(0 if d == size else d for d in s) for s in shapes], base, None))
+    for i in floats:
+        for k, d in enumerate(shapes[i]):
+            if d >= 2:
+                s1 = list(shapes)
+                s1[i] = tuple(1 if q == k else e for q, e in enumerate(shapes[i]))
+                out.append((f"in{i}_d{k}_1", s1, base, None))
+    for i in range(n):
+        if len(shapes[i]) >= 2:
+            out.append((f"in{i}_T", shapes, [T if j == i else C for j in range(n)], None))
+    out.append(("all_strided", shapes, [S if len(s) else C for s in shapes], None))
+    if is_float(specs[0]) and len(shapes[0]) >= 1 and shapes[0][0] >= 2:
+        def expand0(xs):
+            xs[0] = xs[0][:1].expand_as(xs[0]).clone()
+        out.append(("in0_expand", shapes, [E] + [C] * (n - 1), expand0))
+    for i in floats:
+        out.append((f"in{i}_nonfinite", shapes, base, lambda xs, i=i: fill(xs[i], [0.5, NAN, -1.5, INF, -INF, 2.0])))
+    bnd = BOUNDARY.get(name, {})
+    lists = {i: bnd.get(i, bnd.get("all")) for i in range(n) if i in bnd or ("all" in bnd and is_float(specs[i]))}
+    for i, vals in lists.items():
+        out.append((f"in{i}_boundary", shapes, base, lambda xs, i=i, v=vals: fill(xs[i], v)))
+    if len(lists) > 1:
+        def all_boundary(xs):
+            period = 1
+            for i, vals in lists.items():
+                fill(xs[i], vals, period)
+                period *= len(vals)
+        out.append(("all_boundary", shapes, base, all_boundary))
+    return out
+
+
+def takes_dim_arg(fn):
+    try:
+        return "dim" in inspect.signature(fn).parameters
+    except ValueError:  # a torch builtin such as torch.exp
+        return False
+
+
+def run(fn, ins, diff, dim):
+    """The output and gradients, or the message of the exception torch raises; and torch's first warning."""
+    ins = [x.clone().requires_grad_(bool(d)) for x, d in zip(ins, diff)]
+    with warnings.catch_warnings(record=True) as warned:
+        warnings.simplefilter("always")
+        try:
+            y = fn(*ins) if dim is None else fn(*ins, dim=dim)
+            grads = {}
+            if y.requires_grad:
+                (y * weights(y.numel()).reshape(y.shape)).sum().backward()
+                grads = {i: (x.grad if x.grad is not None else torch.zeros_like(x)) for i, x in enumerate(ins) if diff[i]}
+            result = y.detach().double(), grads, None
+        except (RuntimeError, IndexError, ValueError) as e:
+            result = None, None, f"{type(e).__name__}: {str(e).splitlines()[0][:200]}"
+    return result + ((f"torch warns: {str(warned[0].message)[:200]}" if warned else None),)
+
+
+def as_bytes(message):
+    return torch.tensor(list(message.encode()), dtype=torch.uint8)
+
+
+def edge_cases():
+    tensors, count, raised = {}, 0, 0
+    for name, (specs, diff, fn) in CASES.items():
+        takes_dim = takes_dim_arg(fn)
+        for variant, shapes, layouts, edit in variants(name, specs):
+            case = f"{name}@{variant}"
+            torch.manual_seed(zlib.crc32(case.encode()))
+            ins = [draw(spec, shape) for spec, shape in zip(specs, shapes)]
+            if edit: edit(ins)
+            dims = [None]
+            r = len(shapes[0]) + DIM_EXTRA.get(name, 0)
+            if takes_dim and variant in DIM_VARIANTS:
+                dims = list(range(-r - 1, r + 1))
+            elif takes_dim and variant.startswith("empty_"):  # negative and illegal dims are checked above
+                dims = list(range(r))
+            for dim in dims:
+                c = case if dim is None else f"{case}_dim{dim}"
+                for i, x in enumerate(ins):
+                    tensors[f"{c}.in{i}"] = x
+                tensors[f"{c}.layout"] = torch.tensor(layouts, dtype=torch.int64)
+                if dim is not None:
+                    tensors[f"{c}.dim"] = torch.tensor(dim, dtype=torch.int64)
+                y, grads, err, warned = run(fn, ins, diff, dim)
+                lenient = (OUTSIDE_CONTRACT.get(name, lambda x: None)(ins) or warned) if err is None else None
+                if lenient:
+                    tensors[f"{c}.lenient"] = as_bytes(lenient)
+                if err is not None:
+                    tensors[f"{c}.raises"] = as_bytes(err)
+                    raised += 1
+                else:
+                    tensors[f"{c}.out"] = y
+                    for i, g in grads.items():
+                        tensors[f"{c}.grad{i}"] = g.detach()
+                count += 1
+    return tensors, count, raised
+
+
+def main(out_dir):
+    tensors, count, raised = edge_cases()
+    save_safetensors(f"{out_dir}/edge.safetensors", tensors)
+    print(f"wrote {count} edge cases ({raised} where torch raises) of {len(CASES)} ops to {out_dir}/edge.safetensors")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.abspath(__file__)))
