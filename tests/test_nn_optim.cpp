@@ -106,3 +106,125 @@ TEST(Optim, ClipAndSchedule) {
   EXPECT_NEAR(optim::warmup_cosine_lr(55, 10, 100, 1.0), 0.5, 1e-12);
   EXPECT_DOUBLE_EQ(optim::warmup_cosine_lr(100, 10, 100, 1.0, 0.1), 0.1);
 }
+
+namespace {
+// A module that holds `w` under "weight" (the tied-embedding pattern: one tensor, two owners).
+struct Holder : nn::Module {
+  explicit Holder(Tensor t) { register_parameter("weight", t); }
+};
+struct TiedPair : nn::Module {
+  TiedPair() {
+    Tensor w = Tensor::ones({2}, DType::f64);
+    register_module("emb", std::make_shared<Holder>(w));
+    register_module("head", std::make_shared<Holder>(w));
+  }
+};
+}  // namespace
+
+// Expected values by exact math: w = 1, grad 3, lr 0.1 -> 0.7; norm of one [3, 3] grad = sqrt(18).
+TEST(Module, TiedParametersCountOnce) {
+  TiedPair m;
+  ASSERT_EQ(m.parameters().size(), 1u);
+  EXPECT_EQ(m.named_parameters().front().first, "emb.weight");  // the first name, as torch
+  EXPECT_EQ(m.num_parameters(), 2);
+  auto sd = m.state_dict();  // torch's state_dict names a tied tensor under each name
+  EXPECT_EQ(sd.size(), 2u);
+  EXPECT_TRUE(sd.count("emb.weight") && sd.count("head.weight"));
+  Tensor w = m.parameters().front();
+  w.set_grad(Tensor::full({2}, 3.0, DType::f64));
+  EXPECT_NEAR(optim::clip_grad_norm_(m.parameters(), 100.0), std::sqrt(18.0), 1e-12);
+  optim::SGD opt(m.parameters(), {.lr = 0.1});
+  opt.step();
+  for (double v : w.to_vector<double>()) EXPECT_NEAR(v, 0.7, 1e-12);
+  std::string path = ::testing::TempDir() + "/tied.safetensors";
+  m.save(path);
+  TiedPair m2;
+  m2.load(path);
+  EXPECT_EQ(m2.parameters().front().to_vector<double>(), w.to_vector<double>());
+}
+
+// PyTorch keeps state['step'] per parameter: `b` first gets a gradient at step 2 and
+// is bias-corrected as at its own step 1 (fixture: tests/parity/make_optim_fixtures.py).
+TEST(Optim, AdamStepCountIsPerParameter) {
+  auto f = io::SafeTensors::open(genlab::testing::parity_dir() + "/optim_late_start.safetensors");
+  for (std::string name : {"adam", "adamw"}) {
+    auto make = [&](std::vector<Tensor> ps) -> std::unique_ptr<optim::Optimizer> {
+      if (name == "adam") return std::make_unique<optim::Adam>(ps, optim::AdamOptions{.lr = 0.1, .beta2 = 0.99, .weight_decay = 0.01});
+      return std::make_unique<optim::AdamW>(ps, optim::AdamOptions{.lr = 0.1, .beta2 = 0.99, .weight_decay = 0.1});
+    };
+    Tensor a = ops::clone(f.get(name + ".a0")).requires_grad_(), b = ops::clone(f.get(name + ".b0")).requires_grad_();
+    auto opt = make({a, b});
+    auto step = [&](optim::Optimizer& o, int k) {
+      a.set_grad(ops::clone(f.get(name + ".ga" + std::to_string(k))));
+      if (k >= 2) b.set_grad(ops::clone(f.get(name + ".gb" + std::to_string(k))));
+      o.step();
+      for (auto [t, s] : {std::pair{a, "a"}, std::pair{b, "b"}}) {
+        auto got = t.to_vector<double>(), want = f.get(name + "." + s + std::to_string(k)).to_vector<double>();
+        for (size_t i = 0; i < got.size(); ++i) ASSERT_NEAR(got[i], want[i], 1e-12) << name << " " << s << " step " << k;
+      }
+    };
+    step(*opt, 1);
+    step(*opt, 2);
+    EXPECT_EQ(opt->param_steps(0), 2);
+    EXPECT_EQ(opt->param_steps(1), 1);
+    // The per-parameter steps survive a save/load into a fresh optimizer, which then takes step 3.
+    std::string path = ::testing::TempDir() + "/late_" + name + ".safetensors";
+    io::save_safetensors(path, opt->state_dict());
+    auto saved = io::SafeTensors::open(path).all();
+    auto opt2 = make({a, b});
+    opt2->load_state_dict(saved);
+    EXPECT_EQ(opt2->param_steps(1), 1);
+    step(*opt2, 3);
+    // A file from before per-parameter steps: parameters with moments take the global step.
+    saved.erase("0.step");
+    saved.erase("1.step");
+    auto old = make({a, b});
+    old->load_state_dict(saved);
+    EXPECT_EQ(old->param_steps(0), 2);
+    EXPECT_EQ(old->param_steps(1), 2);
+  }
+}
+
+TEST(Optim, MalformedStateKeysNameTheKey) {
+  Tensor p = Tensor::zeros({2}).requires_grad_();
+  optim::Adam opt({p}, {});
+  for (std::string key : {"x.exp_avg", "1x.exp_avg", ".exp_avg", "0.", "-1.exp_avg", "99999999999999999999999.m"}) {
+    try {
+      opt.load_state_dict({{key, Tensor::zeros({2})}});
+      ADD_FAILURE() << key << " was accepted";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("'" + key + "'"), std::string::npos) << e.what();
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << key << " threw a non-genlab error: " << e.what();
+    }
+  }
+  EXPECT_THROW(opt.load_state_dict({{"0.step", Tensor::zeros({2})}}), Error);  // a step is one integer
+}
+
+TEST(Optim, RejectsNonLeafAndRepeatedParameters) {
+  Tensor p = Tensor::zeros({4}).requires_grad_();
+  try {
+    optim::SGD opt({ops::slice(p, 0, 0, 2)}, {});
+    FAIL() << "a view of a parameter was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("non-leaf"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(optim::Adam({p, p}, {}), Error);
+}
+
+// PyTorch: backward through a retained graph whose saved weight an optimizer step
+// changed raises "modified by an inplace operation"; it silently used the new weight.
+TEST(Optim, StepInvalidatesARetainedGraph) {
+  for (bool adam : {false, true}) {
+    Tensor w = Tensor::full({2}, 2.0, DType::f64).requires_grad_();
+    Tensor y = ops::sum(ops::mul(w, w));  // saves w
+    y.backward(Tensor(), true);
+    std::unique_ptr<optim::Optimizer> opt;
+    if (adam) opt = std::make_unique<optim::Adam>(std::vector{w}, optim::AdamOptions{});
+    else opt = std::make_unique<optim::SGD>(std::vector{w}, optim::SGDOptions{.lr = 0.1});
+    const uint64_t before = w.version();
+    opt->step();
+    EXPECT_GT(w.version(), before);
+    EXPECT_THROW(y.backward(), Error) << (adam ? "Adam" : "SGD");
+  }
+}

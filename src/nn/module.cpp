@@ -1,5 +1,7 @@
 #include "genlab/nn/module.hpp"
 
+#include <unordered_set>
+
 #include "genlab/io/safetensors.hpp"
 #include "genlab/ops/ops.hpp"
 
@@ -30,21 +32,33 @@ std::vector<std::pair<std::string, Tensor>> Module::named(const std::string& pre
   }
   return out;
 }
+namespace {
+// Keeps the first name of each tensor: a tied (shared) parameter is one parameter,
+// as in torch's named_parameters(remove_duplicate=True).
+std::vector<std::pair<std::string, Tensor>> unique(std::vector<std::pair<std::string, Tensor>> all) {
+  std::unordered_set<const void*> seen;
+  std::vector<std::pair<std::string, Tensor>> out;
+  for (auto& e : all)
+    if (seen.insert(e.second.unsafe_impl()).second) out.push_back(std::move(e));
+  return out;
+}
+}  // namespace
 std::vector<std::pair<std::string, Tensor>> Module::named_parameters(const std::string& prefix) const {
-  return named(prefix, false);
+  return unique(named(prefix, false));
 }
 std::vector<std::pair<std::string, Tensor>> Module::named_buffers(const std::string& prefix) const {
-  return named(prefix, true);
+  return unique(named(prefix, true));
 }
 std::vector<Tensor> Module::parameters() const {
   std::vector<Tensor> out;
   for (auto& [n, p] : named_parameters()) out.push_back(p);
   return out;
 }
+// Every name, tied ones too, as torch's state_dict: checkpoints name both.
 std::map<std::string, Tensor> Module::state_dict() const {
   std::map<std::string, Tensor> out;
-  for (auto& [n, p] : named_parameters()) out[n] = p;
-  for (auto& [n, b] : named_buffers()) out[n] = b;
+  for (auto& [n, p] : named("", false)) out[n] = p;
+  for (auto& [n, b] : named("", true)) out[n] = b;
   return out;
 }
 

@@ -1,6 +1,8 @@
 #include "genlab/optim/optim.hpp"
 
+#include <charconv>
 #include <cmath>
+#include <unordered_set>
 
 #include "genlab/io/checkpoint.hpp"
 #include "genlab/io/safetensors.hpp"
@@ -8,12 +10,20 @@
 
 namespace genlab::optim {
 
-Optimizer::Optimizer(std::vector<Tensor> params, double lr) : params_(std::move(params)), lr_(lr), state_(params_.size()) {
+Optimizer::Optimizer(std::vector<Tensor> params, double lr)
+    : params_(std::move(params)), lr_(lr), param_step_(params_.size(), 0), state_(params_.size()) {
+  std::unordered_set<const void*> seen;
   for (size_t i = 0; i < params_.size(); ++i) {
-    GENLAB_CHECK(params_[i].requires_grad(), "optimizer: parameter ", i, " of shape ", shape_str(params_[i].shape()),
-                 " does not require grad");
-    GENLAB_CHECK(params_[i].is_contiguous(), "optimizer: parameter ", i, " of shape ", shape_str(params_[i].shape()),
-                 " must be contiguous");
+    const Tensor& p = params_[i];
+    GENLAB_CHECK(p.defined(), "optimizer: parameter ", i, " is an undefined tensor");
+    GENLAB_CHECK(p.requires_grad(), "optimizer: parameter ", i, " of shape ", shape_str(p.shape()), " does not require grad");
+    // A view or result of an op never gets .grad, so stepping it would silently do nothing.
+    GENLAB_CHECK(p.is_leaf(), "optimizer: can't optimize a non-leaf Tensor (parameter ", i, " of shape ",
+                 shape_str(p.shape()), " was made by ", p.grad_fn()->name, "); pass the leaf it was computed from");
+    GENLAB_CHECK(p.is_contiguous(), "optimizer: parameter ", i, " of shape ", shape_str(p.shape()), " must be contiguous");
+    // The same tensor twice would be stepped twice (tied weights: use Module::parameters(), which dedups).
+    GENLAB_CHECK(seen.insert(p.unsafe_impl()).second, "optimizer: parameter ", i, " of shape ", shape_str(p.shape()),
+                 " appears more than once in the parameter list");
   }
 }
 
@@ -31,21 +41,40 @@ Tensor& Optimizer::slot(size_t i, const std::string& name) {
 
 std::map<std::string, Tensor> Optimizer::state_dict() const {
   std::map<std::string, Tensor> out;
-  for (size_t i = 0; i < state_.size(); ++i)
+  for (size_t i = 0; i < state_.size(); ++i) {
     for (auto& [n, t] : state_[i]) out[std::to_string(i) + "." + n] = t;
+    if (param_step_[i] > 0) out[std::to_string(i) + ".step"] = Tensor::from_vector(std::vector<int64_t>{param_step_[i]}, {1});
+  }
   out["step"] = Tensor::from_vector(std::vector<int64_t>{step_}, {1});
   return out;
 }
 
+namespace {
+// A step count stored as a one-element integer tensor.
+int64_t step_value(const std::string& key, const Tensor& t) {
+  GENLAB_CHECK(t.numel() == 1 && (t.dtype() == DType::i64 || t.dtype() == DType::i32), "optimizer state: '", key,
+               "' must hold one integer, got ", dtype_name(t.dtype()), " ", shape_str(t.shape()));
+  const int64_t v = t.to(DType::i64).item<int64_t>();
+  GENLAB_CHECK(v >= 0, "optimizer state: '", key, "' is negative (", v, ")");
+  return v;
+}
+}  // namespace
+
 void Optimizer::load_state_dict(const std::map<std::string, Tensor>& state) {
   for (auto& [key, t] : state) {
-    if (key == "step") { step_ = t.item<int64_t>(); continue; }
-    size_t dot = key.find('.');
-    GENLAB_CHECK(dot != std::string::npos, "optimizer state: malformed key '", key, "'");
-    size_t i = std::stoul(key.substr(0, dot));
+    if (key == "step") { step_ = step_value(key, t); continue; }
+    // "<param index>.<slot>" with a decimal index and a non-empty slot name
+    const size_t dot = key.find('.');
+    size_t i = 0;
+    const char *b = key.data(), *e = key.data() + (dot == std::string::npos ? key.size() : dot);
+    auto [end, ec] = std::from_chars(b, e, i);
+    GENLAB_CHECK(dot != std::string::npos && dot > 0 && dot + 1 < key.size() && ec == std::errc() && end == e,
+                 "optimizer state: malformed key '", key, "' (expected 'step' or '<param index>.<slot>')");
     GENLAB_CHECK(i < params_.size(), "optimizer state: key '", key, "' names parameter ", i, " but there are ",
                  params_.size());
-    Tensor& dst = slot(i, key.substr(dot + 1));
+    const std::string name = key.substr(dot + 1);
+    if (name == "step") { param_step_[i] = step_value(key, t); continue; }
+    Tensor& dst = slot(i, name);
     GENLAB_CHECK(dst.shape() == t.shape(), "optimizer state: '", key, "' has shape ", shape_str(t.shape()), ", expected ",
                  shape_str(dst.shape()));
     dst.copy_(t);
@@ -87,17 +116,35 @@ void SGD::step() {
   if (!gpu.empty())
     cuda::sgd_step(gpu, float(lr_), float(options.weight_decay), float(options.momentum), float(options.dampening),
                    options.nesterov);
+  bump_updated();
+}
+
+// The kernels write through raw pointers: tell autograd, so a retained graph that
+// saved these weights refuses a later backward instead of using the new values.
+void Optimizer::bump_updated() const {
+  for (auto& p : params_)
+    if (p.grad().defined()) p.bump_version();
 }
 
 Adam::Adam(std::vector<Tensor> params, AdamOptions o, bool decoupled)
     : Optimizer(std::move(params), o.lr), options(o), decoupled(decoupled) {}
 
+void Adam::load_state_dict(const std::map<std::string, Tensor>& state) {
+  Optimizer::load_state_dict(state);
+  for (size_t i = 0; i < params_.size(); ++i)
+    if (state_[i].count("exp_avg") && !state.count(std::to_string(i) + ".step")) param_step_[i] = step_;
+}
+
 void Adam::step() {
   ++step_;
-  const double bc1 = 1 - std::pow(options.beta1, double(step_)), bc2 = 1 - std::pow(options.beta2, double(step_));
+  // Parameters grouped by their own step count t (usually one group): each group
+  // gets the bias correction of its t, as PyTorch's per-parameter state['step'].
+  struct Group {
+    std::vector<cpu::AdamParam<float>> f32, gpu;
+    std::vector<cpu::AdamParam<double>> f64;
+  };
+  std::map<int64_t, Group> groups;
   std::vector<Tensor> grads;  // keeps contiguous copies of strided grads alive
-  std::vector<cpu::AdamParam<float>> f32, gpu;
-  std::vector<cpu::AdamParam<double>> f64;
   // AdamW decays the weights (p *= 1 - lr*wd); Adam adds wd*p to the gradient.
   const double decay = decoupled ? 1 - lr_ * options.weight_decay : 1, l2 = decoupled ? 0 : options.weight_decay;
   for (size_t i = 0; i < params_.size(); ++i) {
@@ -105,27 +152,32 @@ void Adam::step() {
     const Tensor& g = grads.emplace_back(ops::detail::dense(params_[i].grad()));
     Tensor& m = slot(i, "exp_avg");
     Tensor& v = slot(i, "exp_avg_sq");
+    Group& grp = groups[++param_step_[i]];
     if (params_[i].device().is_cuda()) {
       ops::detail::check_cuda_f32("Adam", params_[i]);
-      gpu.push_back({params_[i].data<float>(), g.data<float>(), m.data<float>(), v.data<float>(), params_[i].numel()});
+      grp.gpu.push_back({params_[i].data<float>(), g.data<float>(), m.data<float>(), v.data<float>(), params_[i].numel()});
       continue;
     }
     dispatch_float(params_[i].dtype(), "Adam", [&]<class T>() {
       cpu::AdamParam<T> q{params_[i].data<T>(), g.data<T>(), m.data<T>(), v.data<T>(), params_[i].numel()};
-      if constexpr (std::is_same_v<T, float>) f32.push_back(q);
-      else f64.push_back(q);
+      if constexpr (std::is_same_v<T, float>) grp.f32.push_back(q);
+      else grp.f64.push_back(q);
     });
   }
-  auto run = [&]<class T>(const std::vector<cpu::AdamParam<T>>& group) {
-    if (!group.empty())
-      cpu::adam_step<T>(group, T(options.beta1), T(options.beta2), T(options.eps), T(lr_ / bc1), T(1 / std::sqrt(bc2)),
-                        T(decay), T(l2));
-  };
-  run(f32);
-  run(f64);
-  if (!gpu.empty())
-    cuda::adam_step(gpu, float(options.beta1), float(options.beta2), float(options.eps), float(lr_ / bc1),
-                    float(1 / std::sqrt(bc2)), float(decay), float(l2));
+  for (auto& [t, grp] : groups) {
+    const double bc1 = 1 - std::pow(options.beta1, double(t)), bc2 = 1 - std::pow(options.beta2, double(t));
+    auto run = [&]<class T>(const std::vector<cpu::AdamParam<T>>& ps) {
+      if (!ps.empty())
+        cpu::adam_step<T>(ps, T(options.beta1), T(options.beta2), T(options.eps), T(lr_ / bc1), T(1 / std::sqrt(bc2)),
+                          T(decay), T(l2));
+    };
+    run(grp.f32);
+    run(grp.f64);
+    if (!grp.gpu.empty())
+      cuda::adam_step(grp.gpu, float(options.beta1), float(options.beta2), float(options.eps), float(lr_ / bc1),
+                      float(1 / std::sqrt(bc2)), float(decay), float(l2));
+  }
+  bump_updated();
 }
 
 double clip_grad_norm_(const std::vector<Tensor>& params, double max_norm) {

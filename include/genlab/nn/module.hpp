@@ -24,11 +24,13 @@ class Module {
   virtual Tensor forward(const Tensor& x);
   Tensor operator()(const Tensor& x) { return forward(x); }
 
+  // Each tensor once, under its first name: a tied (shared) parameter is one
+  // parameter to optimizers and clipping, as in PyTorch.
   std::vector<std::pair<std::string, Tensor>> named_parameters(const std::string& prefix = "") const;
   std::vector<std::pair<std::string, Tensor>> named_buffers(const std::string& prefix = "") const;
   std::vector<Tensor> parameters() const;
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> named_children() const { return children_; }
-  // Parameters and buffers by dotted name.
+  // Parameters and buffers by dotted name; a tied tensor appears under each of its names.
   std::map<std::string, Tensor> state_dict() const;
   // Copies values in by name; strict: every name must match both ways, shapes always.
   void load_state_dict(const std::map<std::string, Tensor>& state, bool strict = true);

@@ -19,16 +19,22 @@ class Optimizer {
   void zero_grad();  // sets grads to undefined (PyTorch's set_to_none)
   double lr() const { return lr_; }
   void set_lr(double lr) { lr_ = lr; }
-  int64_t steps() const { return step_; }
-  // State tensors by name ("<param index>.<slot>") plus "step", for checkpoints.
+  int64_t steps() const { return step_; }  // calls of step()
+  // Updates parameter i has had (PyTorch's state[p]['step']): Adam's bias
+  // correction uses it, so a parameter whose first gradient comes late starts at 1.
+  int64_t param_steps(size_t i) const { return param_step_.at(i); }
+  // State tensors by name ("<param index>.<slot>"), "<param index>.step" for each
+  // parameter updated at least once, and the optimizer-wide "step", for checkpoints.
   std::map<std::string, Tensor> state_dict() const;
-  void load_state_dict(const std::map<std::string, Tensor>& state);
+  virtual void load_state_dict(const std::map<std::string, Tensor>& state);
 
  protected:
   Tensor& slot(size_t param, const std::string& name);  // zero-initialised on first use
+  void bump_updated() const;  // bumps the version of every parameter with a gradient (after a step)
   std::vector<Tensor> params_;
   double lr_;
   int64_t step_ = 0;
+  std::vector<int64_t> param_step_;  // per parameter; only optimizers that need it advance it
   std::vector<std::map<std::string, Tensor>> state_;
 };
 
@@ -51,6 +57,9 @@ class Adam : public Optimizer {
   // decoupled = true gives AdamW.
   Adam(std::vector<Tensor> params, AdamOptions o, bool decoupled = false);
   void step() override;
+  // Files written before per-parameter steps existed lack "<i>.step": a parameter
+  // with moments then takes the optimizer-wide step, what those files assumed.
+  void load_state_dict(const std::map<std::string, Tensor>& state) override;
   AdamOptions options;
   bool decoupled;
 };
