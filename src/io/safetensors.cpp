@@ -5,6 +5,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -39,7 +41,9 @@ SafeTensors SafeTensors::open(const std::string& path) {
   SafeTensors s;
   s.size_ = uint64_t(st.st_size);
   if (s.size_ == 0) { ::close(fd); GENLAB_FAIL("safetensors: '", path, "' is empty (need at least 8 bytes)"); }
-  void* p = mmap(nullptr, s.size_, PROT_READ, MAP_PRIVATE, fd, 0);
+  // Copy-on-write: tensors from get() can be written (fill_, an optimizer step);
+  // the written pages become private to this process and never reach the file.
+  void* p = mmap(nullptr, s.size_, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
   ::close(fd);
   GENLAB_CHECK(p != MAP_FAILED, "safetensors: cannot mmap '", path, "'");
   uint64_t sz = s.size_;
@@ -77,9 +81,13 @@ void SafeTensors::parse(const std::string& origin) {
   const uint64_t data_size = size_ - 8 - n;
   for (auto it = j.begin(); it != j.end(); ++it) {
     if (it.key() == "__metadata__") {
-      GENLAB_CHECK(it->is_object(), "safetensors: '", origin, "' __metadata__ is not an object");
-      for (auto m = it->begin(); m != it->end(); ++m)
-        if (m->is_string()) metadata_[m.key()] = m->get<std::string>();
+      // The format defines it as a string-to-string map; anything else is a damaged
+      // file or a tensor saved under the reserved name.
+      GENLAB_CHECK(it->is_object(), "safetensors: '", origin, "' __metadata__ is not a string-to-string map");
+      for (auto m = it->begin(); m != it->end(); ++m) {
+        GENLAB_CHECK(m->is_string(), "safetensors: '", origin, "' __metadata__ entry '", m.key(), "' is not a string");
+        metadata_[m.key()] = m->get<std::string>();
+      }
       continue;
     }
     const auto& v = *it;
@@ -135,7 +143,7 @@ Tensor SafeTensors::get(const std::string& name) const {
     const uint8_t* p = base_ + 8 + header_len_ + info.begin;
     if (reinterpret_cast<uintptr_t>(p) % dtype_size(info.dtype) == 0) {
       auto holder = holder_;
-      // const_cast: the mapping is read-only (MAP_PRIVATE); writes would fault, as in torch.frombuffer
+      // const_cast: the mapping is copy-on-write (open) or an owned buffer (from_buffer), so writes are safe
       return Tensor::from_blob(const_cast<uint8_t*>(p), info.shape, info.dtype, [holder] {});
     }
     Tensor t = Tensor::empty(info.shape, info.dtype);
@@ -151,22 +159,61 @@ std::map<std::string, Tensor> SafeTensors::all() const {
   return out;
 }
 
+namespace {
+std::string errno_str() { return std::strerror(errno); }
+std::string dir_of(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+}
+// A name no other call (thread or process) uses: pid + a process-wide counter.
+std::string unique_tmp(const std::string& path) {
+  static std::atomic<uint64_t> counter{0};
+  return path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
+}
+}  // namespace
+
+// The data goes to an unnamed file (O_TMPFILE) that gets a name only once it is
+// complete, so a writer killed mid-save (kill -9) leaves nothing behind; file
+// systems without O_TMPFILE get a named temporary, unlinked on every failure.
 void write_file_atomic(const std::string& path, const std::string& bytes) {
-  std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  GENLAB_CHECK(fd >= 0, "cannot write '", tmp, "': ", std::strerror(errno));
-  size_t done = 0;
-  while (done < bytes.size()) {
+  const std::string dir = dir_of(path), tmp = unique_tmp(path);
+  bool named = false;
+  int fd = ::open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    GENLAB_CHECK(fd >= 0, "cannot write '", tmp, "': ", errno_str());
+    named = true;
+  }
+  auto fail = [&](const std::string& what) {
+    const std::string why = errno_str();
+    if (fd >= 0) ::close(fd);
+    if (named) ::unlink(tmp.c_str());
+    GENLAB_FAIL("atomic write of '", path, "': ", what, " failed: ", why);
+  };
+  for (size_t done = 0; done < bytes.size();) {
     ssize_t w = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (w <= 0) { ::close(fd); ::unlink(tmp.c_str()); GENLAB_FAIL("write to '", tmp, "' failed: ", std::strerror(errno)); }
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) fail("write");
     done += size_t(w);
   }
-  ::fsync(fd);
-  ::close(fd);
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    ::unlink(tmp.c_str());
-    GENLAB_FAIL("cannot rename '", tmp, "' to '", path, "': ", std::strerror(errno));
+  if (::fsync(fd) != 0) fail("fsync");
+  if (!named) {  // give the complete file its temporary name
+    const std::string proc = "/proc/self/fd/" + std::to_string(fd);
+    if (::linkat(AT_FDCWD, proc.c_str(), AT_FDCWD, tmp.c_str(), AT_SYMLINK_FOLLOW) != 0) fail("linking '" + tmp + "'");
+    named = true;
   }
+  const int c = ::close(fd);
+  fd = -1;
+  if (c != 0) fail("close");
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) fail("renaming '" + tmp + "' to '" + path + "'");
+  named = false;
+  // The rename itself is durable only once the directory is synced.
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  GENLAB_CHECK(dfd >= 0, "atomic write of '", path, "': cannot open directory '", dir, "': ", errno_str());
+  const int r = ::fsync(dfd), err = errno;
+  ::close(dfd);
+  // EINVAL: the file system cannot sync directories (nothing more to do there)
+  GENLAB_CHECK(r == 0 || err == EINVAL, "atomic write of '", path, "': fsync of directory '", dir, "' failed: ", std::strerror(err));
 }
 
 void save_safetensors(const std::string& path, const std::map<std::string, Tensor>& tensors,
@@ -176,6 +223,8 @@ void save_safetensors(const std::string& path, const std::map<std::string, Tenso
   std::vector<Tensor> host;
   uint64_t off = 0;
   for (auto& [name, t] : tensors) {
+    GENLAB_CHECK(name != "__metadata__", "save_safetensors: '", path,
+                 "': a tensor may not be named '__metadata__' (the format reserves it for the metadata map)");
     Tensor h = ops::copy_as(t.detach(), t.dtype(), Device::cpu());
     header[name] = {{"dtype", safetensors_dtype_name(t.dtype())}, {"shape", t.shape()}, {"data_offsets", {off, off + h.nbytes()}}};
     off += h.nbytes();
