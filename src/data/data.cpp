@@ -7,6 +7,7 @@
 #include <numeric>
 #include <thread>
 
+#include "genlab/backend/cuda.hpp"
 #include "genlab/core/rng.hpp"
 #include "genlab/core/threads.hpp"
 #include "genlab/data/data.hpp"
@@ -29,8 +30,22 @@ size_t row_bytes_of(const Tensor& t) {
 Tensor gather_rows(const Tensor& t, const std::vector<int64_t>& rows) {
   Shape s = t.shape();
   s[0] = int64_t(rows.size());
-  Tensor out = Tensor::empty(s, t.dtype());
   const size_t row_bytes = row_bytes_of(t);
+  if (t.device().is_cuda()) {  // device memory: gather there (a host memcpy would read device pointers)
+    autograd::NoGradGuard ng;
+    if (t.dtype() == DType::f32) return ops::index_select(t.detach(), 0, Tensor::from_vector(rows, {int64_t(rows.size())}));
+    // Other dtypes (integer targets): device-to-device copies, one per run of consecutive rows.
+    Tensor out = Tensor::empty(s, TensorOptions(t.dtype(), t.device()));
+    const char* src = static_cast<const char*>(t.raw_data());
+    char* dst = static_cast<char*>(out.raw_data());
+    for (size_t i = 0, j; i < rows.size(); i = j) {
+      for (j = i + 1; j < rows.size() && rows[j] == rows[j - 1] + 1;) ++j;
+      if (row_bytes) cuda::memcpy_d2d(dst + i * row_bytes, src + size_t(rows[i]) * row_bytes, (j - i) * row_bytes);
+    }
+    return out;
+  }
+  GENLAB_CHECK(t.device().is_cpu(), "TensorDataset: cannot gather rows of a tensor on ", t.device());
+  Tensor out = Tensor::empty(s, t.dtype());
   const char* src = static_cast<const char*>(t.raw_data());
   char* dst = static_cast<char*>(out.raw_data());
   parallel_for(int64_t(rows.size()), std::max<int64_t>(1, (1 << 16) / int64_t(row_bytes + 1)), [&](int64_t b, int64_t e) {
@@ -38,6 +53,12 @@ Tensor gather_rows(const Tensor& t, const std::vector<int64_t>& rows) {
       std::memcpy(dst + size_t(i) * row_bytes, src + size_t(rows[size_t(i)]) * row_bytes, row_bytes);
   });
   return out;
+}
+
+// Rows [b*bs, b*bs + bs) of `order`; static, so a task running it holds no loader.
+Batch make_batch(const TensorDataset& ds, const std::vector<int64_t>& order, int64_t bs, int64_t b) {
+  const int64_t s = b * bs, e = std::min<int64_t>(s + bs, ds.size());
+  return ds.get(std::vector<int64_t>(order.begin() + s, order.begin() + e));
 }
 }  // namespace
 
@@ -48,37 +69,38 @@ Batch TensorDataset::get(const std::vector<int64_t>& rows) const {
 
 void DataLoader::start_epoch(uint64_t epoch) {
   if (pending_.valid()) pending_.wait();
-  order_.resize(size_t(ds_.size()));
-  std::iota(order_.begin(), order_.end(), 0);
+  // A fresh vector: a task of the previous epoch may still hold the old one.
+  auto order = std::make_shared<std::vector<int64_t>>(size_t(ds_.size()));
+  std::iota(order->begin(), order->end(), 0);
   if (opt_.shuffle) {  // Fisher-Yates driven by Philox(seed, epoch): reproducible anywhere
     uint64_t ctr = 0;
-    for (size_t i = order_.size(); i > 1; --i) {
+    for (size_t i = order->size(); i > 1; --i) {
       auto r = Philox::block(opt_.seed, ctr++, epoch + 1);
       uint64_t v = (uint64_t(r[0]) << 32) | r[1];
-      std::swap(order_[i - 1], order_[size_t(v % i)]);
+      std::swap((*order)[i - 1], (*order)[size_t(v % i)]);
     }
   }
+  order_ = std::move(order);
   cursor_ = 0;
   // Decided once per epoch: a set_num_threads() mid-epoch must not leave next()
   // waiting on a batch that was never requested.
   prefetch_epoch_ = opt_.prefetch == Prefetch::automatic ? num_threads() < int(std::thread::hardware_concurrency())
                                                          : opt_.prefetch == Prefetch::on;
-  if (prefetch_epoch_ && num_batches() > 0) pending_ = std::async(std::launch::async, [this] { return make(0); });
+  if (prefetch_epoch_ && num_batches() > 0) pending_ = launch(0);
 }
 
-Batch DataLoader::make(int64_t b) const {
-  const int64_t s = b * opt_.batch_size, e = std::min<int64_t>(s + opt_.batch_size, ds_.size());
-  return ds_.get(std::vector<int64_t>(order_.begin() + s, order_.begin() + e));
+std::future<Batch> DataLoader::launch(int64_t b) const {
+  return std::async(std::launch::async, [ds = ds_, order = order_, bs = opt_.batch_size, b] {
+    return make_batch(ds, *order, bs, b);
+  });
 }
 
 std::optional<Batch> DataLoader::next() {
+  GENLAB_CHECK(order_ && int64_t(order_->size()) == ds_.size(), "DataLoader: next() called before start_epoch()");
   if (cursor_ >= num_batches()) return std::nullopt;
-  Batch b = prefetch_epoch_ ? pending_.get() : make(cursor_);
+  Batch b = prefetch_epoch_ ? pending_.get() : make_batch(ds_, *order_, opt_.batch_size, cursor_);
   ++cursor_;
-  if (prefetch_epoch_ && cursor_ < num_batches()) {
-    int64_t nb = cursor_;
-    pending_ = std::async(std::launch::async, [this, nb] { return make(nb); });
-  }
+  if (prefetch_epoch_ && cursor_ < num_batches()) pending_ = launch(cursor_);
   return b;
 }
 

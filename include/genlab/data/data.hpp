@@ -5,6 +5,7 @@
 #pragma once
 #include <chrono>
 #include <future>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,7 +18,8 @@ struct Batch {
   Tensor x, y;
 };
 
-// Rows of x and y (same first dim).
+// Rows of x and y (same first dim), on the CPU or a CUDA device (rows are then
+// gathered on that device).
 struct TensorDataset {
   Tensor x, y;
   TensorDataset(Tensor x, Tensor y);
@@ -38,23 +40,33 @@ struct LoaderOptions {
   Prefetch prefetch = Prefetch::automatic;  // on when num_threads() < hardware threads
 };
 
+// Holds its own TensorDataset (a pair of tensor handles: copying one copies no
+// data), so a loader over a temporary dataset is safe. The prefetch task captures
+// the dataset and the epoch's order by value, never the loader, so a loader may be
+// moved while a batch is being prepared.
 class DataLoader {
  public:
-  DataLoader(const TensorDataset& ds, LoaderOptions o) : ds_(ds), opt_(o) {
+  DataLoader(TensorDataset ds, LoaderOptions o) : ds_(std::move(ds)), opt_(o) {
     GENLAB_CHECK(o.batch_size > 0, "DataLoader: batch_size must be positive, got ", o.batch_size);
   }
+  DataLoader(DataLoader&&) noexcept = default;
+  DataLoader& operator=(DataLoader&&) noexcept = default;  // waits for the replaced loader's pending batch
+  DataLoader(const DataLoader&) = delete;
+  DataLoader& operator=(const DataLoader&) = delete;
+
   int64_t num_batches() const {
     return opt_.drop_last ? ds_.size() / opt_.batch_size : (ds_.size() + opt_.batch_size - 1) / opt_.batch_size;
   }
+  const TensorDataset& dataset() const { return ds_; }
   // Starts an epoch; call next() until it returns nullopt.
   void start_epoch(uint64_t epoch);
   std::optional<Batch> next();
 
  private:
-  Batch make(int64_t b) const;
-  const TensorDataset& ds_;
+  std::future<Batch> launch(int64_t b) const;
+  TensorDataset ds_;
   LoaderOptions opt_;
-  std::vector<int64_t> order_;
+  std::shared_ptr<const std::vector<int64_t>> order_ = std::make_shared<std::vector<int64_t>>();
   int64_t cursor_ = 0;
   bool prefetch_epoch_ = false;
   std::future<Batch> pending_;
