@@ -237,3 +237,19 @@ TEST(Gpu, TrainClassifierOnTheDevice) {
   for (size_t e = 0; e < 2; ++e) EXPECT_NEAR(runs[1].epochs[e].train_loss, runs[0].epochs[e].train_loss, 1e-4) << "epoch " << e;
   EXPECT_EQ(runs[1].test_accuracy, runs[0].test_accuracy);
 }
+
+// Non-float32 views on the device (a transposed int64 index, a strided slice)
+// copy to and from the host through the memory they span.
+TEST(Gpu, NonFloatViewsCopyBothWays) {
+  REQUIRE_GPU();
+  Tensor host = Tensor::from_vector(std::vector<int64_t>{0, 1, 2, 3, 4, 5}, {2, 3});
+  Tensor dev = host.to(Device::cuda());
+  EXPECT_EQ(dev.transpose(0, 1).to(Device::cpu()).to_vector<int64_t>(), (std::vector<int64_t>{0, 3, 1, 4, 2, 5}));
+  EXPECT_EQ(dev.slice(1, 0, 3, 2).to(Device::cpu()).to_vector<int64_t>(), (std::vector<int64_t>{0, 2, 3, 5}));
+  dev.slice(1, 1, 2).copy_(Tensor::from_vector(std::vector<int64_t>{7, 8}, {2, 1}));  // writes a column only
+  EXPECT_EQ(dev.to(Device::cpu()).to_vector<int64_t>(), (std::vector<int64_t>{0, 7, 2, 3, 8, 5}));
+  Tensor idx = Tensor::from_vector(std::vector<int64_t>{2, 0, 1, 1}, {2, 2}).to(Device::cuda()).transpose(0, 1);
+  Tensor table = Tensor::randn({3, 4});
+  EXPECT_EQ(ops::embedding(table.to(Device::cuda()), idx).to(Device::cpu()).to_vector<float>(),
+            ops::embedding(table, idx.to(Device::cpu())).to_vector<float>());
+}

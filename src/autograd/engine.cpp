@@ -17,7 +17,7 @@ void record(const char* name, Tensor& out, std::vector<Tensor> inputs, BackwardF
   if (saves == Saves::inputs_and_output) {
     for (size_t i = 0; i < node->inputs.size(); ++i) {
       const Tensor& t = node->inputs[i];
-      if (t.defined()) node->saved.push_back({t.storage(), t.version(), int(i), t.shape()});
+      if (t.defined()) node->saved.push_back({t.storage(), t.version(), int(i), {}});
     }
     node->saved.push_back({out.storage(), out.version(), -1, out.shape()});
   }
@@ -57,7 +57,8 @@ void check_saved_versions(const Node& node) {
     std::ostringstream what;
     if (is_input) what << "input " << s.input;
     else what << "output";
-    GENLAB_FAIL("backward through ", node.name, ": its ", what.str(), " of shape ", shape_str(s.shape),
+    const Shape& shape = is_input ? node.inputs[size_t(s.input)].shape() : s.shape;
+    GENLAB_FAIL("backward through ", node.name, ": its ", what.str(), " of shape ", shape_str(shape),
                 " was modified by an in-place operation after the forward pass (version ", s.version, ", now ",
                 now == s.storage.get() ? std::to_string(v) : std::string("replaced by set_data"),
                 "); compute it out of place, or run backward before modifying it");

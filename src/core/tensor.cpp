@@ -146,6 +146,15 @@ std::pair<int64_t, int64_t> offset_range(const Tensor& t) {
   }
   return {lo, hi + 1};
 }
+// A host copy of the CUDA memory a view spans, viewed with the same geometry.
+Tensor host_span(const Tensor& t) {
+  if (t.numel() == 0) return Tensor::empty(t.shape(), t.dtype());
+  const auto [lo, hi] = offset_range(t);
+  const int64_t es = int64_t(dtype_size(t.dtype()));
+  Tensor buf = Tensor::empty({hi - lo}, t.dtype());
+  cuda::memcpy_d2h(buf.raw_data(), static_cast<const char*>(t.storage()->data) + lo * es, size_t((hi - lo) * es));
+  return buf.as_strided(t.shape(), t.strides(), t.storage_offset() - lo);
+}
 bool partially_overlaps(const Tensor& dst, const Tensor& src) {
   if (dst.storage() != src.storage() || dst.numel() == 0 || src.numel() == 0) return false;
   if (dst.storage_offset() == src.storage_offset() && dst.strides() == src.strides() && dst.shape() == src.shape())
@@ -163,7 +172,7 @@ void Tensor::check_inplace(const char* op) const {
     GENLAB_FAIL(op, ": in-place write to a tensor of shape ", shape_str(shape()), " that is part of an autograd graph (",
                 grad_fn()->name, "); genlab records no history for in-place ops: compute it out of place");
   }
-  for (size_t i = 0; i < shape().size(); ++i)
+  for (size_t i = 0; i < shape().size() && numel() > 0; ++i)
     GENLAB_CHECK(strides()[i] != 0 || shape()[i] <= 1, op, ": the destination of shape ", shape_str(shape()),
                  " is an expanded view (dim ", i, " has stride 0), so several of its elements share one memory location");
   bump_version();
@@ -197,33 +206,38 @@ void Tensor::copy_(const Tensor& src) {
     return;
   }
   // Otherwise (across devices, or a dtype conversion) stage through the host,
-  // where broadcasting and conversion happen; device-side views go through a
-  // contiguous device buffer, which the kernel above fills (float32 only).
+  // where broadcasting and conversion happen. A float32 CUDA view goes through
+  // a contiguous device buffer (the kernel above); other dtypes move the device
+  // memory the view spans and apply its geometry on the host.
   Tensor s = src;
   if (s.device().is_cuda()) {
-    if (!s.is_contiguous()) {
-      GENLAB_CHECK(s.dtype() == DType::f32, "copy_ from a non-contiguous ", dtype_name(s.dtype()), " cuda tensor of shape ",
-                   shape_str(s.shape()), ": CUDA strided copies are float32 only");
+    if (!s.is_contiguous() && s.dtype() == DType::f32) {
       Tensor d = empty(s.shape(), TensorOptions(s.dtype(), s.device()));
       d.copy_(s);
       s = d;
     }
-    Tensor h = empty(s.shape(), s.dtype());
-    cuda::memcpy_d2h(h.raw_data(), s.raw_data(), s.nbytes());
-    s = h;
+    s = host_span(s);
   }
   if (device().is_cpu()) {
     copy_(s);
     return;
   }
-  Tensor h = empty(shape(), dtype());
-  h.copy_(s);
   if (is_contiguous()) {
+    Tensor h = empty(shape(), dtype());
+    h.copy_(s);
     cuda::memcpy_h2d(raw_data(), h.raw_data(), h.nbytes());
     return;
   }
-  GENLAB_CHECK(dtype() == DType::f32, "copy_ into a non-contiguous ", dtype_name(dtype()), " cuda tensor of shape ",
-               shape_str(shape()), ": CUDA strided copies are float32 only");
+  if (dtype() != DType::f32) {
+    Tensor span = host_span(*this);  // read back what the view does not cover, then write the whole span
+    span.copy_(s);
+    const auto [lo, hi] = offset_range(*this);
+    const size_t es = dtype_size(dtype());
+    if (hi > lo) cuda::memcpy_h2d(static_cast<char*>(storage()->data) + lo * int64_t(es), span.storage()->data, size_t(hi - lo) * es);
+    return;
+  }
+  Tensor h = empty(shape(), dtype());
+  h.copy_(s);
   Tensor d = empty(shape(), TensorOptions(dtype(), device()));
   cuda::memcpy_h2d(d.raw_data(), h.raw_data(), h.nbytes());
   copy_(d);

@@ -27,7 +27,7 @@ struct SavedVersion {
   std::shared_ptr<Storage> storage;
   uint64_t version = 0;
   int input = -1;
-  Shape shape;
+  Shape shape;  // the output's (an input's is read from Node::inputs)
 };
 
 struct Node {
