@@ -7,7 +7,7 @@ JOBS ?= 2
 CMAKE_FLAGS ?=
 PY := /usr/bin/python3
 
-.PHONY: all deps configure build test tour bench sanitize fuzz eigen docs clean
+.PHONY: all deps configure build test tour bench sanitize tsan fuzz eigen docs clean
 
 all: build
 
@@ -39,6 +39,10 @@ bench: build
 sanitize: deps
 	bash scripts/sanitize.sh
 
+# ThreadSanitizer over the threaded tests (clang + libomp/Archer, Eigen GEMM).
+tsan: deps
+	bash scripts/tsan.sh
+
 fuzz: deps
 	bash scripts/fuzz.sh
 
@@ -50,4 +54,4 @@ docs: build
 	bash scripts/gen_ops_doc.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD) build-asan build-fuzz build-eigen
+	rm -rf $(BUILD) build-asan build-tsan build-fuzz build-eigen
