@@ -58,7 +58,8 @@ inline B apply(const B& x) {
   else if constexpr (Op == UnaryOp::sqrt) return xsimd::sqrt(x);
   else if constexpr (Op == UnaryOp::tanh) return xsimd::tanh(x);
   else if constexpr (Op == UnaryOp::sigmoid) return B(T(1)) / (B(T(1)) + xsimd::exp(-x));
-  else if constexpr (Op == UnaryOp::relu) return xsimd::max(x, B(T(0)));
+  // a select, not max(x, 0): max drops a NaN operand, and relu must pass NaN on (as PyTorch)
+  else if constexpr (Op == UnaryOp::relu) return xsimd::select(x < B(T(0)), B(T(0)), x);
   else if constexpr (Op == UnaryOp::gelu) return B(T(0.5)) * x * (B(T(1)) + erf_fast(x * B(T(M_SQRT1_2))));
   else if constexpr (Op == UnaryOp::gelu_tanh) {
     const B k(T(0.7978845608028654)), c(T(0.044715));
@@ -96,7 +97,7 @@ inline T derivative(UnaryOp op, T x, T y) {
     case UnaryOp::sqrt: return T(0.5) / y;
     case UnaryOp::tanh: return T(1) - y * y;
     case UnaryOp::sigmoid: return y * (T(1) - y);
-    case UnaryOp::relu: return x > T(0) ? T(1) : T(0);
+    case UnaryOp::relu: return x <= T(0) ? T(0) : T(1);  // 1 at NaN, as PyTorch
     case UnaryOp::gelu: {
       T cdf = T(0.5) * (T(1) + std::erf(x * T(M_SQRT1_2)));
       T pdf = std::exp(T(-0.5) * x * x) * T(0.3989422804014327);
@@ -125,8 +126,8 @@ inline T binary_scalar(BinaryOp op, T a, T b) {
     case BinaryOp::mul: return a * b;
     case BinaryOp::div: return a / b;
     case BinaryOp::pow: return std::pow(a, b);
-    case BinaryOp::maximum: return a > b ? a : b;
-    case BinaryOp::minimum: return a < b ? a : b;
+    case BinaryOp::maximum: return (a > b || a != a) ? a : b;  // NaN in either gives NaN, as PyTorch
+    case BinaryOp::minimum: return (a < b || a != a) ? a : b;
   }
   return T(0);
 }
@@ -193,13 +194,13 @@ void unary(UnaryOp op, const T* x, T* y, int64_t n) {
 
 template <class T>
 void unary_backward(UnaryOp op, const T* x, const T* y, const T* gy, T* gx, int64_t n) {
-  if (op == UnaryOp::relu) {  // the hot one in MLPs: a vectorisable select
+  if (op == UnaryOp::relu) {  // the hot one in MLPs: a vectorisable select (gy passes at NaN; 0 * inf never forms)
     parallel_for(n, kGrain, [=](int64_t b, int64_t e) {
       const T* __restrict xr = x;
       const T* __restrict gr = gy;
       T* __restrict out = gx;
 #pragma omp simd
-      for (int64_t i = b; i < e; ++i) out[i] = xr[i] > T(0) ? gr[i] : T(0);
+      for (int64_t i = b; i < e; ++i) out[i] = xr[i] <= T(0) ? T(0) : gr[i];
     });
     return;
   }

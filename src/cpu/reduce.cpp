@@ -1,6 +1,8 @@
 // Reductions over the middle axis of [outer, r, inner] and row-wise softmax,
-// layer norm and RMS norm (forward and backward), accumulating in double for f32
-// sums of statistics so long rows stay accurate.
+// layer norm and RMS norm (forward and backward). Every sum of floats
+// accumulates in double (acc_sum, column_sums), vectorised, so long rows and
+// columns stay accurate.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -34,16 +36,98 @@ inline void store_fence() {
 #endif
 }
 
-template <class T>
-T vec_sum(const T* x, int64_t n) {
-  using B = xsimd::batch<T>;
-  constexpr int64_t W = int64_t(B::size);
-  B acc(T(0));
+// Accurate sums: four batches are added pairwise in float, (a + b) + (c + d),
+// and that sum is widened and added in double lanes. The error is at most
+// 2u sum|x_i| (u = 2^-24) whatever n, where a float running sum of 1e7 x
+// 0.1f is 1% off; same-sign data rounds about once. Converting one batch in
+// four keeps the loop as fast as the plain float sum.
+using D = xsimd::batch<double>;
+template <class B>
+inline void add_wide(D& lo, D& hi, const B& v) {
+  if constexpr (std::is_same_v<typename B::value_type, double>) {
+    lo += v;
+  } else {
+#if defined(__AVX512F__)
+    if constexpr (B::size == 16 && D::size == 8) {
+      const __m512 f = v;
+      lo += D(_mm512_cvtps_pd(_mm512_castps512_ps256(f)));
+      hi += D(_mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(f), 1))));
+      return;
+    }
+#endif
+#if defined(__AVX__)
+    if constexpr (B::size == 8 && D::size == 4) {
+      const __m256 f = v;
+      lo += D(_mm256_cvtps_pd(_mm256_castps256_ps128(f)));
+      hi += D(_mm256_cvtps_pd(_mm256_extractf128_ps(f, 1)));
+      return;
+    }
+#endif
+    alignas(64) float buf[B::size];  // other instruction sets: through memory
+    v.store_aligned(buf);
+    alignas(64) double wide[B::size];
+    for (size_t j = 0; j < B::size; ++j) wide[j] = buf[j];
+    for (size_t j = 0; j < B::size; j += D::size) lo += D::load_aligned(wide + j);
+  }
+}
+// sum_{i < n} f(i) in double: fb(i) gives the batch at i, fs(i) one element (the tail).
+template <class T, class FB, class FS>
+double acc_sum(int64_t n, FB&& fb, FS&& fs) {
+  constexpr int64_t W = int64_t(xsimd::batch<T>::size);
+  D a0(0.0), a1(0.0), a2(0.0), a3(0.0);
   int64_t i = 0;
-  for (; i + W <= n; i += W) acc += B::load_unaligned(x + i);
-  T s = xsimd::hadd(acc);
-  for (; i < n; ++i) s += x[i];
-  return s;
+  for (; i + 4 * W <= n; i += 4 * W) {
+    const auto p = fb(i) + fb(i + W), q = fb(i + 2 * W) + fb(i + 3 * W);
+    add_wide(a0, a1, p + q);
+  }
+  for (; i + W <= n; i += W) add_wide(a2, a3, fb(i));
+  double total = xsimd::hadd((a0 + a1) + (a2 + a3));
+  for (; i < n; ++i) total += double(fs(i));
+  return total;
+}
+template <class T>
+double vec_sum(const T* x, int64_t n) {
+  using B = xsimd::batch<T>;
+  return acc_sum<T>(n, [&](int64_t i) { return B::load_unaligned(x + i); }, [&](int64_t i) { return x[i]; });
+}
+// Column sums out[j] = sum_r f(r, j) for j in [jb, je), and optionally
+// out2[j] = sum_r f2(r, j) in the same pass: four rows added pairwise in
+// float, then into double per column (the error bound of acc_sum), kCols
+// columns at a time so the accumulators stay in L1.
+template <class F>
+inline auto four_rows(F& f, int64_t r, int64_t j) {
+  return (f(r, j) + f(r + 1, j)) + (f(r + 2, j) + f(r + 3, j));
+}
+template <class T, class F, class F2>
+void column_sums(int64_t rows, int64_t jb, int64_t je, T* out, F&& f, T* out2, F2&& f2) {
+  constexpr int64_t kCols = 1024;
+  double acc[kCols], acc2[kCols];
+  for (int64_t c0 = jb; c0 < je; c0 += kCols) {
+    const int64_t n = std::min(kCols, je - c0);
+    std::fill(acc, acc + n, 0.0);
+    std::fill(acc2, acc2 + n, 0.0);
+    int64_t r = 0;
+    for (; r + 4 <= rows; r += 4) {
+      if (out) {
+#pragma omp simd
+        for (int64_t j = 0; j < n; ++j) acc[j] += double(four_rows(f, r, c0 + j));
+      }
+      if (out2) {
+#pragma omp simd
+        for (int64_t j = 0; j < n; ++j) acc2[j] += double(four_rows(f2, r, c0 + j));
+      }
+    }
+    for (; r < rows; ++r) {
+      if (out)
+        for (int64_t j = 0; j < n; ++j) acc[j] += double(f(r, c0 + j));
+      if (out2)
+        for (int64_t j = 0; j < n; ++j) acc2[j] += double(f2(r, c0 + j));
+    }
+    for (int64_t j = 0; j < n; ++j) {
+      if (out) out[c0 + j] = T(acc[j]);
+      if (out2) out2[c0 + j] = T(acc2[j]);
+    }
+  }
 }
 template <class T>
 T vec_max(const T* x, int64_t n) {
@@ -66,22 +150,38 @@ T vec_max(const T* x, int64_t n) {
 template <class T>
 void sum(const T* x, T* out, int64_t outer, int64_t r, int64_t inner) {
   if (inner == 1) {
-    parallel_for(outer, row_grain(r), [&](int64_t b, int64_t e) {
-      for (int64_t o = b; o < e; ++o) out[o] = vec_sum(x + o * r, r);
+    // Rows longer than a chunk are cut into fixed chunks summed in parallel
+    // and combined in double, so one long row uses every thread and the
+    // result does not depend on the thread count.
+    constexpr int64_t kChunk = int64_t(1) << 16;
+    const int64_t chunks = (r + kChunk - 1) / kChunk;
+    if (chunks <= 1) {
+      parallel_for(outer, row_grain(r), [&](int64_t b, int64_t e) {
+        for (int64_t o = b; o < e; ++o) out[o] = T(vec_sum(x + o * r, r));
+      });
+      return;
+    }
+    std::vector<double> part(static_cast<size_t>(outer * chunks));
+    parallel_for(outer * chunks, 1, [&](int64_t b, int64_t e) {
+      for (int64_t k = b; k < e; ++k) {
+        const int64_t o = k / chunks, c0 = k % chunks * kChunk;
+        part[size_t(k)] = vec_sum(x + o * r + c0, std::min(kChunk, r - c0));
+      }
     });
+    for (int64_t o = 0; o < outer; ++o) {
+      double s = 0;
+      for (int64_t k = 0; k < chunks; ++k) s += part[size_t(o * chunks + k)];
+      out[o] = T(s);
+    }
     return;
   }
   parallel_for(outer * inner, kGrain / std::max<int64_t>(r, 1) + 1, [&](int64_t b, int64_t e) {
-    // chunk over (outer, inner) columns; accumulate the r rows of each block
+    // chunk over (outer, inner) columns; column sums of the r rows of each block
     for (int64_t oi = b; oi < e;) {
-      int64_t o = oi / inner, i0 = oi % inner, i1 = std::min(inner, i0 + (e - oi));
-      T* dst = out + o * inner;
-      for (int64_t i = i0; i < i1; ++i) dst[i] = T(0);
-      for (int64_t k = 0; k < r; ++k) {
-        const T* src = x + (o * r + k) * inner;
-#pragma omp simd
-        for (int64_t i = i0; i < i1; ++i) dst[i] += src[i];
-      }
+      const int64_t o = oi / inner, i0 = oi % inner, i1 = std::min(inner, i0 + (e - oi));
+      const T* base = x + o * r * inner;
+      auto at = [=](int64_t k, int64_t i) { return base[k * inner + i]; };
+      column_sums(r, i0, i1, out + o * inner, at, static_cast<T*>(nullptr), at);
       oi += i1 - i0;
     }
   });
@@ -108,32 +208,32 @@ void max(const T* x, T* out, int64_t* arg, int64_t outer, int64_t r, int64_t inn
 template <class T>
 void softmax(const T* x, T* y, int64_t rows, int64_t cols, bool log) {
   using B = xsimd::batch<T>;
-  constexpr int64_t W = int64_t(B::size);
   parallel_for(rows, row_grain(cols), [&](int64_t b, int64_t e) {
     for (int64_t r = b; r < e; ++r) {
       const T* xr = x + r * cols;
       T* yr = y + r * cols;
       const T m = vec_max(xr, cols);
       const B mb(m);
-      B acc(T(0));
-      int64_t i = 0;
-      for (; i + W <= cols; i += W) {
-        B v = xsimd::exp(B::load_unaligned(xr + i) - mb);
-        if (!log) v.store_unaligned(yr + i);
-        acc += v;
-      }
-      T s = xsimd::hadd(acc);
-      for (; i < cols; ++i) {
-        T v = std::exp(xr[i] - m);
-        if (!log) yr[i] = v;
-        s += v;
-      }
+      const double s = acc_sum<T>(
+          cols,
+          [&](int64_t i) {
+            B v = xsimd::exp(B::load_unaligned(xr + i) - mb);
+            if (!log) v.store_unaligned(yr + i);
+            return v;
+          },
+          [&](int64_t i) {
+            T v = std::exp(xr[i] - m);
+            if (!log) yr[i] = v;
+            return v;
+          });
       if (log) {
-        const T lse = m + std::log(s);
+        // (x - m) - log(s), never m + log(s) first: near x = 1e4 that sum
+        // would round to float's 1e-3 spacing and lose the small log-prob.
+        const T ls = T(std::log(s));
 #pragma omp simd
-        for (int64_t j = 0; j < cols; ++j) yr[j] = xr[j] - lse;
+        for (int64_t j = 0; j < cols; ++j) yr[j] = (xr[j] - m) - ls;
       } else {
-        const T inv = T(1) / s;
+        const T inv = T(1.0 / s);
 #pragma omp simd
         for (int64_t j = 0; j < cols; ++j) yr[j] *= inv;
       }
@@ -143,18 +243,19 @@ void softmax(const T* x, T* y, int64_t rows, int64_t cols, bool log) {
 
 template <class T>
 void softmax_backward(const T* y, const T* gy, T* gx, int64_t rows, int64_t cols, bool log) {
+  using B = xsimd::batch<T>;
   parallel_for(rows, row_grain(cols), [&](int64_t b, int64_t e) {
     for (int64_t r = b; r < e; ++r) {
       const T* yr = y + r * cols;
       const T* gr = gy + r * cols;
       T* out = gx + r * cols;
       if (log) {  // gx = gy - softmax * sum(gy)
-        const T s = vec_sum(gr, cols);
+        const T s = T(vec_sum(gr, cols));
         for (int64_t j = 0; j < cols; ++j) out[j] = gr[j] - std::exp(yr[j]) * s;
       } else {    // gx = y * (gy - sum(gy * y))
-        T dot = 0;
-#pragma omp simd reduction(+ : dot)
-        for (int64_t j = 0; j < cols; ++j) dot += gr[j] * yr[j];
+        const T dot = T(acc_sum<T>(
+            cols, [&](int64_t i) { return B::load_unaligned(gr + i) * B::load_unaligned(yr + i); },
+            [&](int64_t i) { return gr[i] * yr[i]; }));
 #pragma omp simd
         for (int64_t j = 0; j < cols; ++j) out[j] = yr[j] * (gr[j] - dot);
       }
@@ -173,14 +274,19 @@ void layer_norm(const T* x, const T* w, const T* b, T* y, T* mean, T* rstd, int6
     for (int64_t r = rb; r < re; ++r) {
       const T* xr = x + r * cols;
       T* yr = y + r * cols;
-      const T mu = vec_sum(xr, cols) / T(cols);
-      T var = 0;
-#pragma omp simd reduction(+ : var)
-      for (int64_t j = 0; j < cols; ++j) var += (xr[j] - mu) * (xr[j] - mu);
-      const T rs = T(1) / std::sqrt(var / T(cols) + eps);
+      const T mu = T(vec_sum(xr, cols) / double(cols));
+      const B vmu(mu);
+      const double var = acc_sum<T>(
+          cols,
+          [&](int64_t i) {
+            const B d = B::load_unaligned(xr + i) - vmu;
+            return d * d;
+          },
+          [&](int64_t i) { return (xr[i] - mu) * (xr[i] - mu); });
+      const T rs = T(1.0 / std::sqrt(var / double(cols) + double(eps)));
       mean[r] = mu;
       rstd[r] = rs;
-      const B vmu(mu), vrs(rs);
+      const B vrs(rs);
       int64_t j = 0;
       const bool aligned = stream && reinterpret_cast<uintptr_t>(yr) % 64 == 0;
       for (; j + W <= cols; j += W) {
@@ -199,55 +305,49 @@ void layer_norm(const T* x, const T* w, const T* b, T* y, T* mean, T* rstd, int6
 template <class T>
 void layer_norm_backward(const T* x, const T* w, const T* mean, const T* rstd, const T* gy, T* gx, T* gw, T* gb,
                          int64_t rows, int64_t cols) {
+  using B = xsimd::batch<T>;
   // gx = rstd * (g - mean(g) - xhat * mean(g * xhat)), g = gy * w
   parallel_for(rows, row_grain(cols), [&](int64_t rb, int64_t re) {
-    std::vector<T> g(static_cast<size_t>(cols));
     for (int64_t r = rb; r < re; ++r) {
       const T* xr = x + r * cols;
       const T* gr = gy + r * cols;
       const T mu = mean[r], rs = rstd[r];
-      T sg = 0, sgx = 0;
-      for (int64_t j = 0; j < cols; ++j) {
-        T gj = w ? gr[j] * w[j] : gr[j];
-        g[size_t(j)] = gj;
-        sg += gj;
-        sgx += gj * (xr[j] - mu) * rs;
-      }
-      sg /= T(cols);
-      sgx /= T(cols);
+      const B vmu(mu), vrs(rs);
+      auto g = [&](int64_t i) { return w ? B::load_unaligned(gr + i) * B::load_unaligned(w + i) : B::load_unaligned(gr + i); };
+      auto g1 = [&](int64_t i) { return w ? gr[i] * w[i] : gr[i]; };
+      const T sg = T(acc_sum<T>(cols, g, g1) / double(cols));
+      const T sgx = T(acc_sum<T>(
+                          cols, [&](int64_t i) { return g(i) * ((B::load_unaligned(xr + i) - vmu) * vrs); },
+                          [&](int64_t i) { return g1(i) * ((xr[i] - mu) * rs); }) /
+                      double(cols));
       T* out = gx + r * cols;
-      for (int64_t j = 0; j < cols; ++j) out[j] = rs * (g[size_t(j)] - sg - (xr[j] - mu) * rs * sgx);
+      for (int64_t j = 0; j < cols; ++j) out[j] = rs * (g1(j) - sg - (xr[j] - mu) * rs * sgx);
     }
   });
   if (gw || gb) {  // column sums over rows, split by columns across threads
     parallel_for(cols, 64, [&](int64_t cb, int64_t ce) {
-      for (int64_t j = cb; j < ce; ++j) {
-        if (gw) gw[j] = 0;
-        if (gb) gb[j] = 0;
-      }
-      for (int64_t r = 0; r < rows; ++r) {
-        const T* xr = x + r * cols;
-        const T* gr = gy + r * cols;
-        const T mu = mean[r], rs = rstd[r];
-        if (gw)
-          for (int64_t j = cb; j < ce; ++j) gw[j] += gr[j] * (xr[j] - mu) * rs;
-        if (gb)
-          for (int64_t j = cb; j < ce; ++j) gb[j] += gr[j];
-      }
+      column_sums(
+          rows, cb, ce, gw, [&](int64_t r, int64_t j) { return gy[r * cols + j] * (x[r * cols + j] - mean[r]) * rstd[r]; },
+          gb, [&](int64_t r, int64_t j) { return gy[r * cols + j]; });
     });
   }
 }
 
 template <class T>
 void rms_norm(const T* x, const T* w, T* y, T* rstd, int64_t rows, int64_t cols, T eps) {
+  using B = xsimd::batch<T>;
   parallel_for(rows, row_grain(cols), [&](int64_t rb, int64_t re) {
     for (int64_t r = rb; r < re; ++r) {
       const T* xr = x + r * cols;
       T* yr = y + r * cols;
-      T ss = 0;
-#pragma omp simd reduction(+ : ss)
-      for (int64_t j = 0; j < cols; ++j) ss += xr[j] * xr[j];
-      const T rs = T(1) / std::sqrt(ss / T(cols) + eps);
+      const double ss = acc_sum<T>(
+          cols,
+          [&](int64_t i) {
+            const B v = B::load_unaligned(xr + i);
+            return v * v;
+          },
+          [&](int64_t i) { return xr[i] * xr[i]; });
+      const T rs = T(1.0 / std::sqrt(ss / double(cols) + double(eps)));
       rstd[r] = rs;
 #pragma omp simd
       for (int64_t j = 0; j < cols; ++j) yr[j] = xr[j] * rs * (w ? w[j] : T(1));
@@ -257,24 +357,29 @@ void rms_norm(const T* x, const T* w, T* y, T* rstd, int64_t rows, int64_t cols,
 
 template <class T>
 void rms_norm_backward(const T* x, const T* w, const T* rstd, const T* gy, T* gx, T* gw, int64_t rows, int64_t cols) {
+  using B = xsimd::batch<T>;
   // y = x * rs * w; gx = rs * (g - x * rs^2 * mean(g * x)), g = gy * w
   parallel_for(rows, row_grain(cols), [&](int64_t rb, int64_t re) {
     for (int64_t r = rb; r < re; ++r) {
       const T* xr = x + r * cols;
       const T* gr = gy + r * cols;
       const T rs = rstd[r];
-      T dot = 0;
-      for (int64_t j = 0; j < cols; ++j) dot += gr[j] * (w ? w[j] : T(1)) * xr[j];
-      dot /= T(cols);
+      const T dot = T(acc_sum<T>(
+                          cols,
+                          [&](int64_t i) {
+                            const B p = B::load_unaligned(gr + i) * B::load_unaligned(xr + i);
+                            return w ? p * B::load_unaligned(w + i) : p;
+                          },
+                          [&](int64_t i) { return gr[i] * (w ? w[i] : T(1)) * xr[i]; }) /
+                      double(cols));
       T* out = gx + r * cols;
       for (int64_t j = 0; j < cols; ++j) out[j] = rs * (gr[j] * (w ? w[j] : T(1)) - xr[j] * rs * rs * dot);
     }
   });
   if (gw) {
     parallel_for(cols, 64, [&](int64_t cb, int64_t ce) {
-      for (int64_t j = cb; j < ce; ++j) gw[j] = 0;
-      for (int64_t r = 0; r < rows; ++r)
-        for (int64_t j = cb; j < ce; ++j) gw[j] += gy[r * cols + j] * x[r * cols + j] * rstd[r];
+      auto f = [&](int64_t r, int64_t j) { return gy[r * cols + j] * x[r * cols + j] * rstd[r]; };
+      column_sums(rows, cb, ce, gw, f, static_cast<T*>(nullptr), f);
     });
   }
 }
