@@ -31,7 +31,7 @@ GENLAB_HD inline float unary_apply(UnaryOp op, float x) {
     case UnaryOp::sqrt: return sqrtf(x);
     case UnaryOp::tanh: return tanhf(x);
     case UnaryOp::sigmoid: return 1.f / (1.f + expf(-x));
-    case UnaryOp::relu: return x > 0.f ? x : 0.f;
+    case UnaryOp::relu: return x < 0.f ? 0.f : x;  // NaN passes, as in PyTorch
     case UnaryOp::gelu: return 0.5f * x * (1.f + erff(x * 0.70710678118654752f));
     case UnaryOp::gelu_tanh: return 0.5f * x * (1.f + tanhf(0.7978845608028654f * (x + 0.044715f * x * x * x)));
     case UnaryOp::silu: return x / (1.f + expf(-x));
@@ -49,7 +49,7 @@ GENLAB_HD inline float unary_derivative(UnaryOp op, float x, float y) {
     case UnaryOp::sqrt: return 0.5f / y;
     case UnaryOp::tanh: return 1.f - y * y;
     case UnaryOp::sigmoid: return y * (1.f - y);
-    case UnaryOp::relu: return x > 0.f ? 1.f : 0.f;
+    case UnaryOp::relu: return x <= 0.f ? 0.f : 1.f;
     case UnaryOp::gelu:
       return 0.5f * (1.f + erff(x * 0.70710678118654752f)) + x * expf(-0.5f * x * x) * 0.3989422804014327f;
     case UnaryOp::gelu_tanh: {
@@ -73,8 +73,8 @@ GENLAB_HD inline float binary_apply(BinaryOp op, float a, float b) {
     case BinaryOp::mul: return a * b;
     case BinaryOp::div: return a / b;
     case BinaryOp::pow: return powf(a, b);
-    case BinaryOp::maximum: return a > b ? a : b;
-    case BinaryOp::minimum: return a < b ? a : b;
+    case BinaryOp::maximum: return (a > b || a != a) ? a : b;  // NaN in either gives NaN, as PyTorch
+    case BinaryOp::minimum: return (a < b || a != a) ? a : b;
   }
   return 0.f;
 }
@@ -90,7 +90,8 @@ template <class Ctx>
 GENLAB_HD void unary_backward_body(Ctx& c, UnaryOp op, const float* x, const float* y, const float* gy, float* gx,
                                    int64_t n) {
   for (int64_t i = int64_t(c.block()) * c.block_dim() + c.thread(); i < n; i += int64_t(c.block_dim()) * c.grid_dim())
-    gx[i] = gy[i] * unary_derivative(op, x ? x[i] : 0.f, y ? y[i] : 0.f);
+    gx[i] = op == UnaryOp::relu ? (x[i] <= 0.f ? 0.f : gy[i])  // a select: gy = inf at x < 0 gives 0, not 0 * inf
+                                : gy[i] * unary_derivative(op, x ? x[i] : 0.f, y ? y[i] : 0.f);
 }
 
 // b is either n elements or a single scalar (b_numel == 1).
@@ -241,21 +242,34 @@ GENLAB_HD void index_rows_backward_body(Ctx& c, const float* g, const int64_t* i
 // Combines one value per thread of the block through shared memory (a tree
 // of halving strides; block_dim must be a power of two) and returns the
 // result to every thread. `op` is a binary function, e.g. a sum or a max.
-template <class Ctx, class Op>
-GENLAB_HD float block_reduce(Ctx& c, float v, Op op) {
-  float* partial = c.template shared<float>();
-  partial[c.thread()] = v;
+// Sums are reduced as double, and each thread's running sum is a double too,
+// so a row of 1e7 floats rounds about once (a float running sum of 1e7 x 0.1
+// is 1% off). Launches give block_dim floats of shared memory, room for
+// block_dim / 2 doubles: the upper half of the threads first hands its
+// values to the lower half (block_dim >= 2).
+template <class T, class Ctx, class Op>
+GENLAB_HD T block_reduce(Ctx& c, T v, Op op) {
+  T* partial = c.template shared<T>();
+  unsigned n = c.block_dim();
+  if (sizeof(T) > sizeof(float)) {
+    n /= 2;
+    if (c.thread() >= n) partial[c.thread() - n] = v;
+    c.sync();
+    if (c.thread() < n) v = op(v, partial[c.thread()]);
+    c.sync();
+  }
+  if (c.thread() < n) partial[c.thread()] = v;
   c.sync();
-  for (unsigned stride = c.block_dim() / 2; stride > 0; stride /= 2) {
+  for (unsigned stride = n / 2; stride > 0; stride /= 2) {
     if (c.thread() < stride) partial[c.thread()] = op(partial[c.thread()], partial[c.thread() + stride]);
     c.sync();
   }
-  const float result = partial[0];
+  const T result = partial[0];
   c.sync();  // partial[] is reused by the next reduction
   return result;
 }
 struct Sum {
-  GENLAB_HD float operator()(float a, float b) const { return a + b; }
+  GENLAB_HD double operator()(double a, double b) const { return a + b; }
 };
 struct Max {
   GENLAB_HD float operator()(float a, float b) const { return a > b ? a : b; }
@@ -266,10 +280,10 @@ struct Max {
 template <class Ctx>
 GENLAB_HD void sum_rows_body(Ctx& c, const float* x, float* out, int64_t rows, int64_t cols) {
   for (int64_t r = c.block(); r < rows; r += c.grid_dim()) {
-    float s = 0.f;
+    double s = 0;
     for (int64_t j = c.thread(); j < cols; j += c.block_dim()) s += x[r * cols + j];
     s = block_reduce(c, s, Sum{});
-    if (c.thread() == 0) out[r] = s;
+    if (c.thread() == 0) out[r] = float(s);
   }
 }
 
@@ -331,11 +345,11 @@ GENLAB_HD void softmax_body(Ctx& c, const float* x, float* y, int64_t rows, int6
     float m = -INFINITY;
     for (int64_t j = c.thread(); j < cols; j += c.block_dim()) m = xr[j] > m ? xr[j] : m;
     m = block_reduce(c, m, Max{});
-    float s = 0.f;
+    double s = 0;
     for (int64_t j = c.thread(); j < cols; j += c.block_dim()) s += expf(xr[j] - m);
     s = block_reduce(c, s, Sum{});
-    const float log_s = logf(s);
-    for (int64_t j = c.thread(); j < cols; j += c.block_dim()) yr[j] = log ? xr[j] - m - log_s : expf(xr[j] - m) / s;
+    const float log_s = float(::log(s)), inv_s = float(1.0 / s);
+    for (int64_t j = c.thread(); j < cols; j += c.block_dim()) yr[j] = log ? (xr[j] - m) - log_s : expf(xr[j] - m) * inv_s;
   }
 }
 
@@ -347,9 +361,9 @@ GENLAB_HD void softmax_backward_body(Ctx& c, const float* y, const float* gy, fl
   for (int64_t r = c.block(); r < rows; r += c.grid_dim()) {
     const float *yr = y + r * cols, *gr = gy + r * cols;
     float* xr = gx + r * cols;
-    float s = 0.f;
-    for (int64_t j = c.thread(); j < cols; j += c.block_dim()) s += log ? gr[j] : gr[j] * yr[j];
-    s = block_reduce(c, s, Sum{});
+    double sd = 0;
+    for (int64_t j = c.thread(); j < cols; j += c.block_dim()) sd += log ? gr[j] : gr[j] * yr[j];
+    const float s = float(block_reduce(c, sd, Sum{}));
     for (int64_t j = c.thread(); j < cols; j += c.block_dim()) xr[j] = log ? gr[j] - expf(yr[j]) * s : yr[j] * (gr[j] - s);
   }
 }
@@ -365,13 +379,13 @@ GENLAB_HD void norm_rows_body(Ctx& c, const float* x, const float* w, const floa
     const float* xr = x + r * cols;
     float mu = 0.f;
     if (mean) {  // the same branch for the whole block, so every thread reaches the reduction
-      float s = 0.f;
+      double s = 0;
       for (int64_t j = c.thread(); j < cols; j += c.block_dim()) s += xr[j];
-      mu = block_reduce(c, s, Sum{}) / float(cols);
+      mu = float(block_reduce(c, s, Sum{}) / double(cols));
     }
-    float ss = 0.f;
+    double ss = 0;
     for (int64_t j = c.thread(); j < cols; j += c.block_dim()) ss += (xr[j] - mu) * (xr[j] - mu);
-    const float rs = 1.f / sqrtf(block_reduce(c, ss, Sum{}) / float(cols) + eps);
+    const float rs = float(1.0 / ::sqrt(block_reduce(c, ss, Sum{}) / double(cols) + double(eps)));
     if (c.thread() == 0) {
       if (mean) mean[r] = mu;
       rstd[r] = rs;
@@ -389,14 +403,14 @@ GENLAB_HD void norm_rows_backward_body(Ctx& c, const float* x, const float* w, c
   for (int64_t r = c.block(); r < rows; r += c.grid_dim()) {
     const float *xr = x + r * cols, *gr = gy + r * cols;
     const float mu = mean ? mean[r] : 0.f, rs = rstd[r];
-    float sg = 0.f, sgx = 0.f;
+    double dg = 0, dgx = 0;
     for (int64_t j = c.thread(); j < cols; j += c.block_dim()) {
       const float g = gr[j] * (w ? w[j] : 1.f);
-      sg += g;
-      sgx += g * (xr[j] - mu) * rs;
+      dg += g;
+      dgx += g * (xr[j] - mu) * rs;
     }
-    sg = mean ? block_reduce(c, sg, Sum{}) / float(cols) : 0.f;
-    sgx = block_reduce(c, sgx, Sum{}) / float(cols);
+    const float sg = mean ? float(block_reduce(c, dg, Sum{}) / double(cols)) : 0.f;
+    const float sgx = float(block_reduce(c, dgx, Sum{}) / double(cols));
     for (int64_t j = c.thread(); j < cols; j += c.block_dim())
       gx[r * cols + j] = rs * (gr[j] * (w ? w[j] : 1.f) - sg - (xr[j] - mu) * rs * sgx);
   }
@@ -408,40 +422,48 @@ template <class Ctx>
 GENLAB_HD void norm_param_grads_body(Ctx& c, const float* x, const float* mean, const float* rstd, const float* gy,
                                      float* gw, float* gb, int64_t rows, int64_t cols) {
   for (int64_t j = int64_t(c.block()) * c.block_dim() + c.thread(); j < cols; j += int64_t(c.block_dim()) * c.grid_dim()) {
-    float sw = 0.f, sb = 0.f;
+    double sw = 0, sb = 0;
     for (int64_t r = 0; r < rows; ++r) {
       const float g = gy[r * cols + j];
       sw += g * (x[r * cols + j] - (mean ? mean[r] : 0.f)) * rstd[r];
       sb += g;
     }
-    if (gw) gw[j] = sw;
-    if (gb) gb[j] = sb;
+    if (gw) gw[j] = float(sw);
+    if (gb) gb[j] = float(sb);
   }
 }
 
 // Cross-entropy per row of logits x [rows, cols] against class indices
 // (rows whose target is ignore_index give 0), one block per row:
 // loss = -(1 - s) logp[t] - s mean(logp) with logp = x - lse and s the label
-// smoothing; lse (log-sum-exp) is saved per row for the backward.
+// smoothing; lse (log-sum-exp) is saved per row for the backward. The
+// smoothing term is skipped when s = 0: with a -inf logit mean(logp) is -inf
+// and 0 * -inf would make the row NaN.
 template <class Ctx>
 GENLAB_HD void cross_entropy_rows_body(Ctx& c, const float* x, const int64_t* target, float* loss, float* lse,
                                        int64_t rows, int64_t cols, int64_t ignore_index, float smoothing) {
   for (int64_t r = c.block(); r < rows; r += c.grid_dim()) {
     const float* xr = x + r * cols;
-    float m = -INFINITY, sx = 0.f;
+    float m = -INFINITY;
+    double sx = 0;
     for (int64_t j = c.thread(); j < cols; j += c.block_dim()) {
       m = xr[j] > m ? xr[j] : m;
       sx += xr[j];
     }
     m = block_reduce(c, m, Max{});
     sx = block_reduce(c, sx, Sum{});
-    float se = 0.f;
+    double se = 0;
     for (int64_t j = c.thread(); j < cols; j += c.block_dim()) se += expf(xr[j] - m);
-    const float l = m + logf(block_reduce(c, se, Sum{}));
+    const float log_se = float(::log(block_reduce(c, se, Sum{})));
     if (c.thread() == 0) {
       const int64_t t = target[r];
-      lse[r] = l;
-      loss[r] = t == ignore_index ? 0.f : -(1.f - smoothing) * (xr[t] - l) - smoothing * (sx / float(cols) - l);
+      lse[r] = m + log_se;
+      if (t == ignore_index) {
+        loss[r] = 0.f;
+      } else {  // logp[t] = (x[t] - m) - log_se: m + log_se would round to float first
+        loss[r] = -(1.f - smoothing) * ((xr[t] - m) - log_se);
+        if (smoothing > 0.f) loss[r] += smoothing * float((double(m) + log_se) - sx / double(cols));  // -s mean(logp)
+      }
     }
   }
 }
