@@ -1,9 +1,13 @@
 // Element-wise ops with PyTorch broadcasting: add, sub, mul, div, pow (tensor and
 // scalar forms, operators), unary math (exp, log, sqrt, tanh, sigmoid, relu,
-// gelu exact/tanh, silu, softplus, neg, abs), clamp, where and comparisons.
-// Backward: each input's gradient is summed back to its own shape (sum_to).
+// gelu exact/tanh, silu, softplus, neg, abs) and clamp (where and comparisons:
+// compare.hpp). Mixed dtypes promote as PyTorch (detail::promote); each input's
+// gradient is summed back to its own shape (sum_to) and dtype.
 #pragma once
-#include "genlab/ops/view.hpp"
+#include <limits>
+#include <optional>
+
+#include "genlab/ops/compare.hpp"
 
 namespace genlab::ops {
 
@@ -30,7 +34,6 @@ inline Tensor binary_forward(BinaryOp op, const Tensor& a, const Tensor& b) {
   });
   return out;
 }
-inline Tensor scalar_like(const Tensor& x, double v) { return Tensor::full({}, v, TensorOptions(x.dtype(), x.device())); }
 }  // namespace detail
 
 inline Tensor mul(const Tensor& a, const Tensor& b);
@@ -39,7 +42,8 @@ inline Tensor neg(const Tensor& x);
 inline Tensor log(const Tensor& x);
 inline Tensor pow(const Tensor& a, const Tensor& b);
 
-inline Tensor add(const Tensor& a, const Tensor& b) {
+inline Tensor add(const Tensor& a0, const Tensor& b0) {
+  const auto [a, b] = detail::promote(a0, b0);
   Tensor out = detail::binary_forward(BinaryOp::add, a, b);
   if (autograd::needs_grad(a, b)) {
     Shape sa = a.shape(), sb = b.shape();
@@ -50,7 +54,8 @@ inline Tensor add(const Tensor& a, const Tensor& b) {
   return out;
 }
 
-inline Tensor sub(const Tensor& a, const Tensor& b) {
+inline Tensor sub(const Tensor& a0, const Tensor& b0) {
+  const auto [a, b] = detail::promote(a0, b0);
   Tensor out = detail::binary_forward(BinaryOp::sub, a, b);
   if (autograd::needs_grad(a, b)) {
     Shape sa = a.shape(), sb = b.shape();
@@ -62,7 +67,8 @@ inline Tensor sub(const Tensor& a, const Tensor& b) {
   return out;
 }
 
-inline Tensor mul(const Tensor& a, const Tensor& b) {
+inline Tensor mul(const Tensor& a0, const Tensor& b0) {
+  const auto [a, b] = detail::promote(a0, b0);
   Tensor out = detail::binary_forward(BinaryOp::mul, a, b);
   if (autograd::needs_grad(a, b)) {
     Tensor ad = a.detach(), bd = b.detach();
@@ -74,7 +80,8 @@ inline Tensor mul(const Tensor& a, const Tensor& b) {
   return out;
 }
 
-inline Tensor div(const Tensor& a, const Tensor& b) {
+inline Tensor div(const Tensor& a0, const Tensor& b0) {
+  const auto [a, b] = detail::promote(a0, b0);
   Tensor out = detail::binary_forward(BinaryOp::div, a, b);
   if (autograd::needs_grad(a, b)) {
     Tensor ad = a.detach(), bd = b.detach();
@@ -87,17 +94,27 @@ inline Tensor div(const Tensor& a, const Tensor& b) {
   return out;
 }
 
-inline Tensor pow(const Tensor& a, const Tensor& b) {
+inline Tensor pow(const Tensor& a0, const Tensor& b0) {
+  const auto [a, b] = detail::promote(a0, b0);
   Tensor out = detail::binary_forward(BinaryOp::pow, a, b);
   if (autograd::needs_grad(a, b)) {
     Tensor ad = a.detach(), bd = b.detach(), od = out.detach();
     bool ga = a.requires_grad(), gb = b.requires_grad();
     autograd::record("PowBackward", out, {a, b}, [ad, bd, od, ga, gb](const Tensor& g) {
-      // d/da a^b = b a^(b-1); d/db a^b = a^b log a
+      // d/da a^b = b a^(b-1), 0 where b == 0; d/db a^b = a^b log a, 0 where a == 0
+      // and b >= 0 (PyTorch's masks: 0 * inf and 0 * log 0 would give NaN there)
       Tensor one = detail::scalar_like(bd, 1.0);
-      return std::vector{
-          ga ? sum_to(mul(g, mul(bd, pow(ad, detail::binary_forward(BinaryOp::sub, bd, one)))), ad.shape()) : Tensor(),
-          gb ? sum_to(mul(g, mul(od, log(ad))), bd.shape()) : Tensor()};
+      Tensor da, db;
+      if (ga) {
+        Tensor d = mul(bd, pow(ad, detail::binary_forward(BinaryOp::sub, bd, one)));
+        da = sum_to(mul(g, where(compare(bd, 0.0, CompareOp::eq), 0.0, d)), ad.shape());
+      }
+      if (gb) {
+        Tensor d = mul(od, log(ad));
+        d = where(compare(ad, 0.0, CompareOp::eq), where(compare(bd, 0.0, CompareOp::ge), 0.0, d), d);
+        db = sum_to(mul(g, d), bd.shape());
+      }
+      return std::vector{da, db};
     });
   }
   return out;
@@ -187,7 +204,11 @@ inline Tensor silu(const Tensor& x) { return detail::unary(UnaryOp::silu, x, "Si
 inline Tensor softplus(const Tensor& x) { return detail::unary(UnaryOp::softplus, x, "SoftplusBackward"); }
 inline Tensor abs(const Tensor& x) { return detail::unary(UnaryOp::abs, x, "AbsBackward"); }
 
-inline Tensor clamp(const Tensor& x, double lo, double hi) {
+// Either bound may be left out (std::nullopt), as torch.clamp(x, min=None, max=...).
+inline Tensor clamp(const Tensor& x, std::optional<double> min, std::optional<double> max) {
+  GENLAB_CHECK(min || max, "clamp: at least one of min and max must be given");
+  const double lo = min.value_or(-std::numeric_limits<double>::infinity());
+  const double hi = max.value_or(std::numeric_limits<double>::infinity());
   GENLAB_CHECK(lo <= hi, "clamp: min ", lo, " > max ", hi);
   Tensor xd = detail::dense(x), out = detail::empty_like(x);
   auto run = [lo, hi](const Tensor& a, const Tensor& g, Tensor& y, bool backward) {  // kept by the backward
@@ -213,69 +234,8 @@ inline Tensor clamp(const Tensor& x, double lo, double hi) {
   }
   return out;
 }
-
-// ---------------- comparisons and where ----------------
-using genlab::CompareOp;  // lt, le, gt, ge, eq, ne
-// Returns a uint8 mask with broadcasting.
-inline Tensor compare(const Tensor& a, const Tensor& b, CompareOp op) {
-  detail::check_same("compare", a, b);
-  Shape shape = broadcast_shapes(a.shape(), b.shape(), "compare");
-  if (a.device().is_cuda()) {
-    detail::check_cuda_f32("compare", a);
-    Tensor out = Tensor::empty(shape, TensorOptions(DType::u8, a.device()));
-    cuda::compare_strided(op, a.data<float>(), detail::broadcast_strides(a, shape), b.data<float>(),
-                          detail::broadcast_strides(b, shape), out.data<uint8_t>(), shape);
-    return out;
-  }
-  Tensor ad = detail::dense(expand(a.detach(), shape)), bd = detail::dense(expand(b.detach(), shape));
-  Tensor out = Tensor::empty(shape, DType::u8);
-  uint8_t* po = out.data<uint8_t>();
-  dispatch_all(a.dtype(), [&]<class T>() {
-    const T* pa = ad.data<T>();
-    const T* pb = bd.data<T>();
-    for (int64_t i = 0; i < out.numel(); ++i) {
-      double x = convert<double>(pa[i]), y = convert<double>(pb[i]);
-      bool r = op == CompareOp::lt ? x < y : op == CompareOp::le ? x <= y : op == CompareOp::gt ? x > y
-             : op == CompareOp::ge ? x >= y : op == CompareOp::eq ? x == y : x != y;
-      po[i] = r;
-    }
-  });
-  return out;
-}
-
-// out = cond ? a : b with broadcasting; cond is any dtype (nonzero = true).
-inline Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
-  detail::check_same("where", a, b);
-  GENLAB_CHECK(cond.device() == a.device(), "where: condition on ", cond.device().str(), " ", shape_str(cond.shape()),
-               ", values on ", a.device().str(), " ", shape_str(a.shape()));
-  Shape shape = broadcast_shapes(broadcast_shapes(cond.shape(), a.shape(), "where"), b.shape(), "where");
-  Tensor out = detail::empty_like(a, shape), c;
-  if (a.device().is_cuda()) {  // strided reads: nothing is expanded into memory
-    detail::check_cuda_f32("where", a);
-    c = cond.dtype() == DType::u8 ? cond.detach() : compare(cond.detach(), detail::scalar_like(cond, 0.0), CompareOp::ne);
-    cuda::where_strided(c.data<uint8_t>(), detail::broadcast_strides(c, shape), a.data<float>(),
-                        detail::broadcast_strides(a, shape), b.data<float>(), detail::broadcast_strides(b, shape),
-                        out.data<float>(), shape);
-  } else {
-    c = detail::dense(expand(cond.detach(), shape)).to(DType::u8);
-    Tensor ad = detail::dense(expand(a.detach(), shape)), bd = detail::dense(expand(b.detach(), shape));
-    const uint8_t* pc = c.data<uint8_t>();
-    dispatch_float(a.dtype(), "where", [&]<class T>() {
-      const T* pa = ad.data<T>();
-      const T* pb = bd.data<T>();
-      T* po = out.data<T>();
-      for (int64_t i = 0; i < out.numel(); ++i) po[i] = pc[i] ? pa[i] : pb[i];
-    });
-  }
-  if (autograd::needs_grad(a, b)) {
-    Shape sa = a.shape(), sb = b.shape();
-    autograd::record("WhereBackward", out, {a, b}, [c, sa, sb](const Tensor& g) {
-      Tensor z = Tensor::zeros({}, TensorOptions(g.dtype(), g.device()));
-      return std::vector{sum_to(where(c, g, z), sa), sum_to(where(c, z, g), sb)};
-    });
-  }
-  return out;
-}
+inline Tensor clamp_min(const Tensor& x, double min) { return clamp(x, min, std::nullopt); }
+inline Tensor clamp_max(const Tensor& x, double max) { return clamp(x, std::nullopt, max); }
 
 }  // namespace genlab::ops
 

@@ -7,6 +7,8 @@ namespace genlab::ops {
 inline Tensor cat(const std::vector<Tensor>& xs, int64_t dim) {
   GENLAB_CHECK(!xs.empty(), "cat: expected a non-empty list of tensors");
   const Tensor& first = xs[0];
+  for (size_t i = 0; i < xs.size(); ++i)  // PyTorch: a 0-d tensor cannot be concatenated
+    GENLAB_CHECK(xs[i].dim() > 0, "cat: zero-dimensional tensor (at position ", i, ") cannot be concatenated");
   int64_t d = wrap_dim(dim, first.dim(), "cat");
   Shape shape = first.shape();
   shape[size_t(d)] = 0;
@@ -54,12 +56,17 @@ inline Tensor stack(const std::vector<Tensor>& xs, int64_t dim) {
   return cat(us, d);
 }
 
-// Chunks of `size` along dim (the last may be smaller), as torch.split(x, size, dim).
+// Chunks of `size` along dim (the last may be smaller), as torch.split(x, size, dim);
+// a 0-sized dim gives one empty chunk, as PyTorch.
 inline std::vector<Tensor> split(const Tensor& x, int64_t size, int64_t dim = 0) {
   GENLAB_CHECK(size > 0, "split: size must be positive, got ", size);
-  int64_t d = wrap_dim(dim, x.dim(), "split");
+  int64_t d = detail::real_dim(x, dim, "split"), n = x.shape()[size_t(d)];
   std::vector<Tensor> out;
-  for (int64_t s = 0; s < x.shape()[size_t(d)]; s += size) out.push_back(slice(x, d, s, s + size));
+  int64_t s = 0;
+  do {
+    out.push_back(slice(x, d, s, s + size));
+    s += size;
+  } while (s < n);
   return out;
 }
 
@@ -69,11 +76,15 @@ inline void check_index(int64_t v, int64_t n, const char* op, int64_t pos) {
 }
 }  // namespace detail
 
-// out[i] = x.select(dim, index[i]); index is 1-d integer.
+// out[i] = x.select(dim, index[i]); index is a 1-d (or 0-d) integer tensor.
 inline Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
-  GENLAB_CHECK(index.dim() == 1, "index_select: index must be 1-d, got ", shape_str(index.shape()));
-  int64_t d = wrap_dim(dim, x.dim(), "index_select");
-  Tensor idx = detail::host_indices(index);
+  GENLAB_CHECK(index.dim() <= 1, "index_select: index must be 1-d, got ", shape_str(index.shape()));
+  int64_t d = detail::scalar_dim(x, dim, "index_select");
+  if (x.dim() == 0) {  // PyTorch: a 0-d x picks itself with the one index 0
+    GENLAB_CHECK(index.numel() == 1, "index_select: a 0-d input needs exactly one index, got ", shape_str(index.shape()));
+    return reshape(index_select(reshape(x, {1}), 0, index), {});
+  }
+  Tensor idx = detail::host_indices(index, "index_select");
   const int64_t n = idx.numel(), src_n = x.shape()[size_t(d)];
   const int64_t* pi = idx.data<int64_t>();
   for (int64_t i = 0; i < n; ++i) detail::check_index(pi[i], src_n, "index_select", i);
@@ -102,13 +113,17 @@ inline Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
 
 // out[i][j] = x[i][index[i][j]] along dim (torch.gather); index has x's number of dims.
 inline Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
-  int64_t d = wrap_dim(dim, x.dim(), "gather");
+  int64_t d = detail::scalar_dim(x, dim, "gather");
+  if (x.dim() == 0) {  // PyTorch: a 0-d x is read as one element; index 0-d or 1-d
+    GENLAB_CHECK(index.dim() <= 1, "gather: index ", shape_str(index.shape()), " has more dims than a 0-d input");
+    return reshape(gather(reshape(x, {1}), 0, reshape(index, {-1})), index.shape());
+  }
   GENLAB_CHECK(index.dim() == x.dim(), "gather: index ", shape_str(index.shape()), " and input ", shape_str(x.shape()),
                " need the same number of dims");
   for (int64_t i = 0; i < x.dim(); ++i)
     GENLAB_CHECK(i == d || index.shape()[size_t(i)] <= x.shape()[size_t(i)], "gather: index ", shape_str(index.shape()),
                  " is larger than input ", shape_str(x.shape()), " in dim ", i);
-  Tensor idx = detail::host_indices(index);
+  Tensor idx = detail::host_indices(index, "gather");
   const int64_t* pi = idx.data<int64_t>();
   const int64_t src_n = x.shape()[size_t(d)];
   for (int64_t i = 0; i < idx.numel(); ++i) detail::check_index(pi[i], src_n, "gather", i);

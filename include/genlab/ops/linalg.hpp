@@ -148,11 +148,14 @@ inline Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias =
                weight.dim() == 2 ? weight.shape()[1] : -1, "])");
   GENLAB_CHECK(!bias.defined() || (bias.dim() == 1 && bias.shape()[0] == weight.shape()[0]), "linear: bias ",
                shape_str(bias.shape()), " does not match weight ", shape_str(weight.shape()));
-  detail::check_same("linear", x, weight);
+  detail::check_same("linear (input vs weight)", x, weight);
+  if (bias.defined()) detail::check_same("linear (input vs bias)", x, bias);
   const int64_t in = weight.shape()[1], out = weight.shape()[0];
   Shape out_shape = x.shape();
   out_shape.back() = out;
-  Tensor x2 = x.dim() == 2 ? x.detach() : reshape(x.detach(), {-1, in});
+  // rows counted, not inferred with -1: with in (or out) = 0 a -1 would be ambiguous
+  const int64_t rows = numel_of(Shape(x.shape().begin(), x.shape().end() - 1));
+  Tensor x2 = x.dim() == 2 ? x.detach() : reshape(x.detach(), {rows, in});
   Tensor wd = weight.detach();
   Tensor y = detail::empty_like(x, {x2.shape()[0], out});
   detail::gemm_group_into({{x2, transpose(wd, 0, 1), &y, false, bias.defined() ? bias.detach() : Tensor()}});
@@ -161,7 +164,7 @@ inline Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias =
     const bool gx = x.requires_grad(), gw = weight.requires_grad(), gb = bias.defined() && bias.requires_grad();
     Shape xs = x.shape();
     autograd::record("LinearBackward", y, {x, weight, bias}, [=](const Tensor& g) {
-      Tensor g2 = g.dim() == 2 ? g : reshape(g, {-1, out});
+      Tensor g2 = g.dim() == 2 ? g : reshape(g, {rows, out});
       Tensor gx2 = gx ? detail::empty_like(g2, x2.shape()) : Tensor(), gwd = gw ? detail::empty_like(g2, wd.shape()) : Tensor();
       std::vector<detail::GemmJob> jobs;  // grad_input = g @ W, grad_weight = g^T @ x, side by side
       if (gx) jobs.push_back({g2, wd, &gx2});

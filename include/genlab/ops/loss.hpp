@@ -20,10 +20,12 @@ inline Tensor reduce(const Tensor& per, Reduction r, const char* op) {
   }
   return per;
 }
+// Same shape and device; mixed float dtypes promote in the element-wise ops, as PyTorch.
 inline void check_same_shape(const char* op, const Tensor& a, const Tensor& b) {
   GENLAB_CHECK(a.shape() == b.shape(), op, ": input ", shape_str(a.shape()), " and target ", shape_str(b.shape()),
                " must have the same shape");
-  check_same(op, a, b);
+  GENLAB_CHECK(a.device() == b.device(), op, ": device mismatch, input on ", a.device().str(), ", target on ",
+               b.device().str());
 }
 // Validates input [N, C], class indices [N] and the options of a classification
 // loss; returns the targets as int64.
@@ -34,7 +36,7 @@ inline Tensor classification_targets(const Tensor& input, const Tensor& target, 
                " does not match input ", shape_str(input.shape()), " (expects [", input.shape()[0], "])");
   GENLAB_CHECK(smoothing >= 0 && smoothing <= 1, op, ": label_smoothing must be in [0, 1], got ", smoothing);
   GENLAB_CHECK(reduction != Reduction::batchmean, op, ": batchmean is for kl_div");
-  Tensor t = host_indices(target);
+  Tensor t = host_indices(target, op);
   const int64_t* pt = t.data<int64_t>();
   const int64_t c = input.shape()[1];
   for (int64_t i = 0; i < t.numel(); ++i)
@@ -60,7 +62,13 @@ inline Tensor classification_loss(const Tensor& logp, const Tensor& target, int6
   if (smoothing > 0) per = add(mul(per, 1.0 - smoothing), mul(mean(logp, {1}), -smoothing));
   Tensor mask = Tensor::from_vector(keep, {n}, TensorOptions(logp.dtype(), logp.device()));
   per = mul(per, mask);
-  if (reduction == Reduction::mean) return div(sum(per), std::max(1.0, sum(mask).item<double>()));
+  if (reduction == Reduction::mean) {
+    const double count = sum(mask).item<double>();
+    Tensor out = div(sum(per), std::max(1.0, count));
+    // no counted target: the mean is 0/0 = NaN as in PyTorch, and the gradient
+    // stays 0 (a division by the zero count would make it NaN as well)
+    return count > 0 ? out : add(out, std::numeric_limits<double>::quiet_NaN());
+  }
   return reduce(per, reduction, op);
 }
 
@@ -74,11 +82,11 @@ inline Tensor cross_entropy_mean_cuda(const Tensor& logits, const Tensor& device
   Tensor rows = empty_like(xd, {n}), lse = empty_like(xd, {n});
   cuda::cross_entropy_rows(xd.data<float>(), t.data<int64_t>(), rows.data<float>(), lse.data<float>(), n, c, ignore_index,
                            float(smoothing));
-  Tensor out = div(sum(rows), double(std::max<int64_t>(count, 1)));
+  Tensor out = div(sum(rows), double(count));  // no counted target: 0/0 = NaN, as PyTorch
   if (autograd::needs_grad(logits)) {
     autograd::record("CrossEntropyBackward", out, {logits, Tensor()}, [=](const Tensor& g) {
       Tensor gx = empty_like(xd);
-      const float scale = float(g.item<double>() / double(std::max<int64_t>(count, 1)));
+      const float scale = count > 0 ? float(g.item<double>() / double(count)) : 0.f;  // no counted row: all zero
       cuda::cross_entropy_backward(xd.data<float>(), t.data<int64_t>(), lse.data<float>(), gx.data<float>(), n, c,
                                    ignore_index, float(smoothing), scale);
       return std::vector{gx, Tensor()};
@@ -114,14 +122,14 @@ inline Tensor cross_entropy_mean(const Tensor& logits, const Tensor& target, int
         for (int64_t j = 0; j < c; ++j) row += double(lp[i * c + j]);
       total += -(1 - smoothing) * double(lp[i * c + pt[i]]) - smoothing * row / double(c);
     }
-    out.data<T>()[0] = T(total / double(std::max<int64_t>(count, 1)));
+    out.data<T>()[0] = T(total / double(count));  // no counted target: 0/0 = NaN, as PyTorch
   });
   if (autograd::needs_grad(logits)) {
     autograd::record("CrossEntropyBackward", out, {logits, Tensor()}, [=](const Tensor& g) {
       const int64_t* pt = t.data<int64_t>();  // t is held by this closure; the forward's pointer is not
       Tensor gx = empty_like(logp);
       dispatch_float(logp.dtype(), "cross_entropy", [&]<class T>() {
-        const T scale = T(g.item<double>() / double(std::max<int64_t>(count, 1)));
+        const T scale = count > 0 ? T(g.item<double>() / double(count)) : T(0);  // no counted row: all zero
         const T on = T(1 - smoothing), off = T(smoothing / double(c));
         const T* lp = logp.data<T>();
         T* px = gx.data<T>();

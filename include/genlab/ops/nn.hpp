@@ -10,7 +10,7 @@ namespace genlab::ops {
 namespace detail {
 inline Tensor softmax_impl(const Tensor& x, int64_t dim, bool log) {
   const char* name = log ? "log_softmax" : "softmax";
-  int64_t d = wrap_dim(dim, x.dim(), name);
+  int64_t d = detail::scalar_dim(x, dim, name);  // a 0-d x is one row of one element
   if (x.dim() > 0 && d != x.dim() - 1) return transpose(softmax_impl(transpose(x, d, -1), -1, log), d, -1);
   Tensor xd = dense(x), out = empty_like(x);
   const int64_t cols = x.dim() == 0 ? 1 : x.shape().back(), rows = cols ? x.numel() / cols : 0;
@@ -59,6 +59,8 @@ inline Tensor log_softmax(const Tensor& x, int64_t dim) { return detail::softmax
 // Normalizes over the trailing `normalized_shape` dims; saves mean and rstd per row.
 inline Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight = Tensor(),
                          const Tensor& bias = Tensor(), double eps = 1e-5) {
+  GENLAB_CHECK(!normalized_shape.empty(), "layer_norm: normalized_shape must have at least one dim, got [] for input ",
+               shape_str(x.shape()));  // as torch.nn.functional.layer_norm
   const int64_t cols = detail::norm_cols(x, normalized_shape, "layer_norm"), rows = cols ? x.numel() / cols : 0;
   detail::check_param(weight, normalized_shape, x, "layer_norm weight");
   detail::check_param(bias, normalized_shape, x, "layer_norm bias");
@@ -136,7 +138,7 @@ inline Tensor rms_norm(const Tensor& x, const Shape& normalized_shape, const Ten
 inline Tensor embedding(const Tensor& weight, const Tensor& indices) {
   GENLAB_CHECK(weight.dim() == 2, "embedding: weight must be 2-d [num_embeddings, dim], got ", shape_str(weight.shape()));
   const int64_t num = weight.shape()[0], dim = weight.shape()[1], n = indices.numel();
-  Tensor idx = detail::host_indices(indices);
+  Tensor idx = detail::host_indices(indices, "embedding");
   const int64_t* pi = idx.data<int64_t>();
   for (int64_t i = 0; i < n; ++i)
     GENLAB_CHECK(pi[i] >= 0 && pi[i] < num, "embedding: index ", pi[i], " at position ", i, " out of range for weight ",

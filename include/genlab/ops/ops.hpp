@@ -1,6 +1,7 @@
 // All differentiable ops. Each op validates, dispatches on device, runs its
 // kernel and records its backward in one place.
 #pragma once
+#include "genlab/ops/compare.hpp"
 #include "genlab/ops/elementwise.hpp"
 #include "genlab/ops/index.hpp"
 #include "genlab/ops/linalg.hpp"

@@ -15,6 +15,10 @@ inline std::vector<int64_t> normalize_dims(const std::vector<int64_t>& dims, int
     for (int64_t i = 0; i < ndim; ++i) out.push_back(i);
     return out;
   }
+  if (ndim == 0) {  // a 0-d tensor reduces over dim 0 or -1 to itself, as PyTorch
+    for (auto d : dims) GENLAB_CHECK(d == 0 || d == -1, op, ": dim ", d, " out of range for a 0-d tensor (expected 0 or -1)");
+    return out;
+  }
   for (auto d : dims) out.push_back(wrap_dim(d, ndim, op));
   std::sort(out.begin(), out.end());
   GENLAB_CHECK(std::adjacent_find(out.begin(), out.end()) == out.end(), op, ": repeated dim in ", shape_str(dims));
@@ -83,7 +87,7 @@ inline Tensor mean(const Tensor& x, const std::vector<int64_t>& dims, bool keepd
   auto rd = detail::normalize_dims(dims, x.dim(), "mean");
   int64_t n = 1;
   for (auto d : rd) n *= x.shape()[size_t(d)];
-  return div(sum(x, rd, keepdim), double(std::max<int64_t>(n, 1)));
+  return div(sum(x, rd, keepdim), double(n));  // over zero elements 0/0 = NaN, as PyTorch
 }
 inline Tensor mean(const Tensor& x) { return mean(x, {}, false); }
 
@@ -108,7 +112,7 @@ inline Tensor sum_to(const Tensor& g, const Shape& shape) {
 
 // Max over one dim: (values, int64 indices), as torch.max(x, dim).
 inline std::pair<Tensor, Tensor> max(const Tensor& x, int64_t dim, bool keepdim = false) {
-  int64_t d = wrap_dim(dim, x.dim(), "max");
+  int64_t d = detail::scalar_dim(x, dim, "max");
   GENLAB_CHECK(x.dim() == 0 || x.shape()[size_t(d)] > 0, "max: reducing an empty dim of shape ", shape_str(x.shape()));
   const std::vector<int64_t> dims = x.dim() == 0 ? std::vector<int64_t>{} : std::vector<int64_t>{d};
   Shape out_shape = detail::reduced_shape(x.shape(), {d}, keepdim);

@@ -56,20 +56,24 @@ Tensor make_view(const char* name, const Tensor& x, const Shape& shape, const St
 inline Tensor reshape(const Tensor& x, Shape shape) {
   int64_t infer = -1, known = 1;
   for (size_t i = 0; i < shape.size(); ++i) {
+    GENLAB_CHECK(shape[i] >= -1, "reshape: invalid size ", shape[i], " in shape ", shape_str(shape));
     if (shape[i] == -1) {
       GENLAB_CHECK(infer < 0, "reshape: only one dimension can be -1 in ", shape_str(shape));
       infer = int64_t(i);
     } else {
-      known *= shape[i];
+      GENLAB_CHECK(!__builtin_mul_overflow(known, shape[i], &known), "reshape: shape ", shape_str(shape),
+                   " has more than 2^63 elements");
     }
   }
   if (infer >= 0) {
+    GENLAB_CHECK(known > 0 || x.numel() > 0, "reshape: cannot reshape a tensor of ", x.numel(), " elements into shape ", shape_str(shape),
+                 ": the size of the -1 dim is ambiguous");
     GENLAB_CHECK(known > 0 && x.numel() % known == 0, "reshape: shape ", shape_str(shape), " is invalid for input of shape ",
                  shape_str(x.shape()));
     shape[size_t(infer)] = x.numel() / known;
   }
-  GENLAB_CHECK(numel_of(shape) == x.numel(), "reshape: shape ", shape_str(shape), " is invalid for input of shape ",
-               shape_str(x.shape()), " (", x.numel(), " elements)");
+  GENLAB_CHECK(detail::checked_numel(shape, "reshape") == x.numel(), "reshape: shape ", shape_str(shape),
+               " is invalid for input of shape ", shape_str(x.shape()), " (", x.numel(), " elements)");
   Shape in = x.shape();
   Tensor src = x.is_contiguous() ? x : contiguous(x);  // a copy when the view is impossible, like torch.reshape
   return make_view("ReshapeBackward", src, shape, contiguous_strides(shape), src.storage_offset(),
@@ -77,8 +81,9 @@ inline Tensor reshape(const Tensor& x, Shape shape) {
 }
 
 inline Tensor flatten(const Tensor& x, int64_t start = 0, int64_t end = -1) {
+  int64_t s = detail::scalar_dim(x, start, "flatten"), e = detail::scalar_dim(x, end, "flatten");
+  GENLAB_CHECK(s <= e, "flatten: start_dim ", start, " comes after end_dim ", end, " for shape ", shape_str(x.shape()));
   if (x.dim() == 0) return reshape(x, {1});
-  int64_t s = wrap_dim(start, x.dim(), "flatten"), e = wrap_dim(end, x.dim(), "flatten");
   Shape shape(x.shape().begin(), x.shape().begin() + s);
   int64_t n = 1;
   for (int64_t i = s; i <= e; ++i) n *= x.shape()[size_t(i)];
@@ -105,10 +110,17 @@ inline Tensor permute(const Tensor& x, const std::vector<int64_t>& dims) {
 }
 
 inline Tensor transpose(const Tensor& x, int64_t a, int64_t b) {
+  const int64_t da = detail::scalar_dim(x, a, "transpose"), db = detail::scalar_dim(x, b, "transpose");
   std::vector<int64_t> dims(static_cast<size_t>(x.dim()));
   std::iota(dims.begin(), dims.end(), 0);
-  std::swap(dims[size_t(wrap_dim(a, x.dim(), "transpose"))], dims[size_t(wrap_dim(b, x.dim(), "transpose"))]);
+  if (x.dim() > 0) std::swap(dims[size_t(da)], dims[size_t(db)]);  // a 0-d x: permute({}) is x
   return permute(x, dims);
+}
+
+// x.t(): a 0-d or 1-d x as it is, a 2-d x transposed, as torch.t.
+inline Tensor t(const Tensor& x) {
+  GENLAB_CHECK(x.dim() <= 2, "t: expects a tensor with <= 2 dims, got shape ", shape_str(x.shape()));
+  return x.dim() < 2 ? x : transpose(x, 0, 1);
 }
 
 // Scatters the gradient of a slice back into zeros of the input's shape.
@@ -122,7 +134,7 @@ inline Tensor slice_backward(const Tensor& g, const Shape& in, int64_t dim, int6
 }
 
 inline Tensor slice(const Tensor& x, int64_t dim, int64_t start, int64_t end, int64_t step = 1) {
-  int64_t d = wrap_dim(dim, x.dim(), "slice"), n = x.shape()[size_t(d)];
+  int64_t d = detail::real_dim(x, dim, "slice"), n = x.shape()[size_t(d)];
   GENLAB_CHECK(step > 0, "slice: step must be positive, got ", step);
   if (start < 0) start += n;
   if (end < 0) end += n;
@@ -150,8 +162,8 @@ inline Tensor unsqueeze(const Tensor& x, int64_t dim) {
 }
 
 inline Tensor squeeze(const Tensor& x, int64_t dim) {
-  int64_t d = wrap_dim(dim, x.dim(), "squeeze");
-  if (x.shape()[size_t(d)] != 1) return x;
+  int64_t d = detail::scalar_dim(x, dim, "squeeze");
+  if (x.dim() == 0 || x.shape()[size_t(d)] != 1) return x;
   Shape shape = x.shape();
   Strides strides = x.strides();
   shape.erase(shape.begin() + d);
@@ -162,7 +174,7 @@ inline Tensor squeeze(const Tensor& x, int64_t dim) {
 }
 
 inline Tensor select(const Tensor& x, int64_t dim, int64_t index) {
-  int64_t d = wrap_dim(dim, x.dim(), "select"), n = x.shape()[size_t(d)];
+  int64_t d = detail::real_dim(x, dim, "select"), n = x.shape()[size_t(d)];
   GENLAB_CHECK(index >= -n && index < n, "select: index ", index, " out of range for dim ", d, " of shape ",
                shape_str(x.shape()));
   if (index < 0) index += n;
@@ -176,6 +188,7 @@ inline Tensor expand(const Tensor& x, const Shape& shape) {
   Strides strides(shape.size(), 0);
   size_t off = shape.size() - size_t(x.dim());
   for (size_t i = 0; i < shape.size(); ++i) {
+    GENLAB_CHECK(shape[i] >= -1, "expand: invalid size ", shape[i], " in shape ", shape_str(shape));
     if (i < off) {
       GENLAB_CHECK(shape[i] >= 0, "expand: -1 not allowed in new leading dim of ", shape_str(shape));
       continue;
@@ -186,6 +199,7 @@ inline Tensor expand(const Tensor& x, const Shape& shape) {
                  shape_str(shape), " (dim ", i, ")");
     strides[i] = have == 1 && out[i] != 1 ? 0 : x.strides()[i - off];
   }
+  detail::checked_numel(out, "expand");
   Shape in = x.shape();
   return make_view("ExpandBackward", x, out, strides, x.storage_offset(),
                    [in](const Tensor& g) { return sum_to(g, in); });
