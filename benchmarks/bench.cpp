@@ -172,7 +172,8 @@ json cuda_part(const data::TensorDataset& train, bool quick) {
   const std::vector<std::array<int64_t, 3>> shapes =
       emu ? std::vector<std::array<int64_t, 3>>{{64, 96, 80}}
           : std::vector<std::array<int64_t, 3>>{{1024, 1024, 1024}, {4096, 4096, 4096}, {128, 768, 3072}, {8192, 768, 768}};
-  for (auto [m, k, n] : shapes) {
+  for (const auto& mkn : shapes) {
+    const int64_t m = mkn[0], k = mkn[1], n = mkn[2];  // not a structured binding: clang 14 cannot capture those
     Tensor a = Tensor::randn({m, k}).to(dev), b = Tensor::randn({k, n}).to(dev), c = Tensor::empty({m, n}).to(dev);
     double tg = device_seconds([&] { return ops::matmul(a, b); }, reps);
     double tr = device_seconds([&] {

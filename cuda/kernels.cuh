@@ -488,7 +488,7 @@ template <class Ctx>
 GENLAB_HD void adam_body(Ctx& c, float* p, const float* g, float* m, float* v, int64_t n, float beta1, float beta2,
                          float eps, float step_size, float rbc2, float decay, float l2) {
   for (int64_t i = int64_t(c.block()) * c.block_dim() + c.thread(); i < n; i += int64_t(c.block_dim()) * c.grid_dim()) {
-    const float gi = g[i] + l2 * p[i];
+    const float gi = l2 != 0.f ? g[i] + l2 * p[i] : g[i];  // 0 * inf is NaN
     m[i] = beta1 * m[i] + (1.f - beta1) * gi;
     v[i] = beta2 * v[i] + (1.f - beta2) * gi * gi;
     p[i] = p[i] * decay - step_size * m[i] / (sqrtf(v[i]) * rbc2 + eps);
@@ -498,7 +498,7 @@ template <class Ctx>
 GENLAB_HD void sgd_body(Ctx& c, float* p, const float* g, float* buf, int64_t n, float lr, float weight_decay,
                         float momentum, float dampening, bool nesterov, bool first) {
   for (int64_t i = int64_t(c.block()) * c.block_dim() + c.thread(); i < n; i += int64_t(c.block_dim()) * c.grid_dim()) {
-    float d = g[i] + weight_decay * p[i];
+    float d = weight_decay != 0.f ? g[i] + weight_decay * p[i] : g[i];
     if (buf) {
       buf[i] = first ? d : momentum * buf[i] + (1.f - dampening) * d;
       d = nesterov ? d + momentum * buf[i] : buf[i];

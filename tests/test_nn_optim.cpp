@@ -228,3 +228,25 @@ TEST(Optim, StepInvalidatesARetainedGraph) {
     EXPECT_THROW(y.backward(), Error) << (adam ? "Adam" : "SGD");
   }
 }
+
+// With no weight decay an inf parameter stays inf (PyTorch 1.13: SGD with momentum,
+// Adam and AdamW(weight_decay=0) all give [inf, 0.9]); 0 * inf made it NaN.
+TEST(Optim, NoDecayTermWithoutWeightDecay) {
+  const bool was = cuda::emulated();
+  cuda::set_emulated(true);
+  for (Device dev : {Device::cpu(), Device::cuda()}) {
+    for (int kind = 0; kind < 3; ++kind) {
+      Tensor p = Tensor::from_vector(std::vector<float>{INFINITY, 1.f}, {2}).to(dev).requires_grad_(true);
+      p.set_grad(Tensor::ones({2}).to(dev));
+      std::unique_ptr<optim::Optimizer> opt;
+      if (kind == 0) opt = std::make_unique<optim::SGD>(std::vector<Tensor>{p}, optim::SGDOptions{.lr = 0.1, .momentum = 0.9});
+      else if (kind == 1) opt = std::make_unique<optim::Adam>(std::vector<Tensor>{p}, optim::AdamOptions{.lr = 0.1});
+      else opt = std::make_unique<optim::AdamW>(std::vector<Tensor>{p}, optim::AdamOptions{.lr = 0.1, .weight_decay = 0});
+      opt->step();
+      auto v = p.to(Device::cpu()).to_vector<float>();
+      EXPECT_EQ(v[0], INFINITY) << "optimizer " << kind << " on " << dev.str();
+      EXPECT_NEAR(v[1], 0.9f, 1e-6) << "optimizer " << kind << " on " << dev.str();
+    }
+  }
+  cuda::set_emulated(was);
+}

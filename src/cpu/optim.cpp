@@ -29,9 +29,11 @@ void adam_step(const std::vector<AdamParam<T>>& params, T beta1, T beta2, T eps,
     T *m = params[i].m, *v = params[i].v;
     const B vb1(beta1), vb2(beta2), vc1(T(1) - beta1), vc2(T(1) - beta2), veps(eps), vss(step_size), vr(rbc2),
         vdec(decay), vl2(l2);
+    // No decay term when its factor is 0: 0 * inf would turn an inf parameter into NaN.
+    const bool with_l2 = l2 != T(0);
     int64_t k = b;
     for (; k + W <= e; k += W) {
-      const B pk = B::load_unaligned(p + k), gk = B::load_unaligned(g + k) + vl2 * pk;
+      const B pk = B::load_unaligned(p + k), gk = with_l2 ? B::load_unaligned(g + k) + vl2 * pk : B::load_unaligned(g + k);
       const B mk = vb1 * B::load_unaligned(m + k) + vc1 * gk;
       const B vk = vb2 * B::load_unaligned(v + k) + vc2 * gk * gk;
       mk.store_unaligned(m + k);
@@ -39,7 +41,7 @@ void adam_step(const std::vector<AdamParam<T>>& params, T beta1, T beta2, T eps,
       (pk * vdec - vss * mk / (xsimd::sqrt(vk) * vr + veps)).store_unaligned(p + k);
     }
     for (; k < e; ++k) {
-      const T gk = g[k] + l2 * p[k];
+      const T gk = with_l2 ? g[k] + l2 * p[k] : g[k];
       m[k] = beta1 * m[k] + (T(1) - beta1) * gk;
       v[k] = beta2 * v[k] + (T(1) - beta2) * gk * gk;
       p[k] = p[k] * decay - step_size * m[k] / (std::sqrt(v[k]) * rbc2 + eps);
@@ -56,7 +58,7 @@ void sgd_step(const std::vector<SgdParam<T>>& params, T lr, T weight_decay, T mo
     const bool first = params[i].first;
 #pragma omp simd
     for (int64_t k = b; k < e; ++k) {
-      T d = gg[k] + weight_decay * pp[k];
+      T d = weight_decay != T(0) ? gg[k] + weight_decay * pp[k] : gg[k];  // 0 * inf is NaN
       if (bb) {
         bb[k] = first ? d : momentum * bb[k] + (T(1) - dampening) * d;
         d = nesterov ? d + momentum * bb[k] : bb[k];
