@@ -211,6 +211,11 @@ TEST(EdgeEmptyMean, AllTargetsIgnoredIsNaNWithZeroGradient) {
     loss.backward();
     expect_values(l.grad(), std::vector<double>(6, 0.0), "cross_entropy grad");  // zeros
   }
+  // an ignored row of NaN logits: F.cross_entropy(x, [-100, 1]).backward() gives
+  // x.grad = [[nan, nan, nan], [0.09003, -0.75527, 0.66524]] for x = [[1, nan, 0], [0, 1, 2]]
+  Tensor x = Tensor::from_vector(std::vector<double>{1, kNaN, 0, 0, 1, 2}, {2, 3}, f64).requires_grad_(true);
+  ops::cross_entropy(x, Tensor::from_vector(std::vector<int64_t>{-100, 1}, {2})).backward();
+  expect_values(x.grad(), {kNaN, kNaN, kNaN, 0.09003057317038043, -0.7552715289452023, 0.6652409557748218}, "cross_entropy NaN ignored row");
   Tensor l = Tensor::randn({2, 3}, f64).requires_grad_(true);
   Tensor loss = ops::nll_loss(l, ignored);
   expect_values(loss, {kNaN}, "nll_loss all ignored");  // nan
@@ -233,6 +238,16 @@ TEST(EdgeEmptyDims, LinearWithNoInputFeaturesIsTheBias) {
   expect_values(b.grad(), {6, 6, 6, 6}, "bias grad");  // [6, 6, 6, 6]
   EXPECT_EQ(w.grad().shape(), (Shape{4, 0}));
   EXPECT_EQ(x.grad().shape(), (Shape{2, 3, 0}));
+}
+
+TEST(EdgeEmptyDims, MatmulWithNoInnerDim) {
+  Tensor a = Tensor::empty({2, 3, 0}, f64).requires_grad_(true), b = Tensor::empty({0, 5}, f64).requires_grad_(true);
+  Tensor y = ops::matmul(a, b);  // torch.matmul: zeros of shape (2, 3, 5); grads of shapes (2, 3, 0), (0, 5)
+  EXPECT_EQ(y.shape(), (Shape{2, 3, 5}));
+  expect_values(y, std::vector<double>(30, 0.0), "matmul K=0");
+  ops::sum(y).backward();
+  EXPECT_EQ(a.grad().shape(), (Shape{2, 3, 0}));
+  EXPECT_EQ(b.grad().shape(), (Shape{0, 5}));
 }
 
 TEST(EdgeEmptyDims, SplitFlattenLayerNorm) {

@@ -124,10 +124,10 @@ inline Tensor matmul(const Tensor& a, const Tensor& b) {
   GENLAB_CHECK(b.shape()[size_t(b.dim() - 2)] == K, "matmul: shapes ", shape_str(a.shape()), " and ",
                shape_str(b.shape()), " cannot be multiplied (", K, " vs ", b.shape()[size_t(b.dim() - 2)], ")");
   if (a.dim() == 2 && b.dim() == 2) return mm(a, b);
-  if (b.dim() == 2) {  // fold a's batch dims into rows
+  if (b.dim() == 2) {  // fold a's batch dims into rows (counted: -1 is ambiguous when K = 0)
     Shape out = a.shape();
     out.back() = b.shape()[1];
-    return reshape(mm(reshape(a, {-1, K}), b), out);
+    return reshape(mm(reshape(a, {numel_of(Shape(a.shape().begin(), a.shape().end() - 1)), K}), b), out);
   }
   Shape ba(a.shape().begin(), a.shape().end() - 2), bb(b.shape().begin(), b.shape().end() - 2);
   Shape batch = broadcast_shapes(ba, bb, "matmul");

@@ -136,7 +136,10 @@ inline Tensor cross_entropy_mean(const Tensor& logits, const Tensor& target, int
         for (int64_t i = 0; i < n; ++i) {
           const bool keep = pt[i] != ignore_index;
           for (int64_t j = 0; j < c; ++j)
-            px[i * c + j] = keep ? scale * (std::exp(lp[i * c + j]) - off - (j == pt[i] ? on : T(0))) : T(0);
+            // an ignored row gets 0 * exp(logp), as log_softmax's backward of a zero
+            // gradient in PyTorch: NaN where its logits made logp NaN, else 0
+            px[i * c + j] = keep ? scale * (std::exp(lp[i * c + j]) - off - (j == pt[i] ? on : T(0)))
+                                 : T(0) * std::exp(lp[i * c + j]);
         }
       });
       return std::vector{gx, Tensor()};
