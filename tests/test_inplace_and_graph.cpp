@@ -173,3 +173,17 @@ TEST(Threads, CountHoldsInOtherThreads) {
   set_num_threads(before);
   EXPECT_EQ(seen, 1);
 }
+
+// Ops whose backward reads no data (add, views, sum) do not object to a write
+// made after them, as in PyTorch: torch gives x.grad = [1, 1] here.
+TEST(InPlace, OpsThatSaveNothingAllowLaterWrites) {
+  Tensor x = leaf({1, 2});
+  Tensor a = x * 1.0;
+  Tensor y = (a.reshape({2, 1}) + 1.0).sum();
+  {
+    autograd::NoGradGuard ng;
+    a.fill_(7);
+  }
+  y.backward();
+  EXPECT_EQ(v(x.grad()), (std::vector<double>{1, 1}));
+}

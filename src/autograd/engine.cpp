@@ -14,13 +14,13 @@ void record(const char* name, Tensor& out, std::vector<Tensor> inputs, BackwardF
   node->name = name;
   node->inputs = std::move(inputs);
   node->backward = std::move(fn);
-  if (saves == Saves::inputs_and_output) {
+  if (saves != Saves::nothing) {
     for (size_t i = 0; i < node->inputs.size(); ++i) {
       const Tensor& t = node->inputs[i];
       if (t.defined()) node->saved.push_back({t.storage(), t.version(), int(i), {}});
     }
-    node->saved.push_back({out.storage(), out.version(), -1, out.shape()});
   }
+  if (saves == Saves::inputs_and_output) node->saved.push_back({out.storage(), out.version(), -1, out.shape()});
   out.unsafe_impl()->grad_fn = std::move(node);
   out.unsafe_impl()->requires_grad = true;
 }

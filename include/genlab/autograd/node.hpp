@@ -19,7 +19,7 @@ using BackwardFn = std::function<std::vector<Tensor>(const Tensor& grad_output)>
 
 // What a node's backward may read, checked against in-place writes made
 // between the forward pass and backward (Tensor::version()).
-enum class Saves { nothing, inputs_and_output };
+enum class Saves { nothing, inputs, inputs_and_output };
 
 // The version a tensor's memory had when its op ran: input `input` of the node,
 // or the node's output when input < 0.
@@ -69,8 +69,9 @@ inline bool needs_grad(const Tensor& a, const Tensor& b) { return needs_grad({&a
 
 // Attaches a Node to `out`; `fn` returns one gradient per input (undefined = none).
 // By default the versions of the inputs and of `out` are saved, so backward
-// raises if any was written in place since; ops whose backward reads none of
-// them (views, add, sum ...) pass Saves::nothing.
+// raises if any was written in place since; ops whose backward reads only
+// their inputs (mul, matmul, linear ...) pass Saves::inputs, and ops that read
+// none of them (views, add, sum ...) Saves::nothing, as PyTorch saves.
 void record(const char* name, Tensor& out, std::vector<Tensor> inputs, BackwardFn fn,
             Saves saves = Saves::inputs_and_output);
 

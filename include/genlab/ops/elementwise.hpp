@@ -49,7 +49,7 @@ inline Tensor add(const Tensor& a0, const Tensor& b0) {
     Shape sa = a.shape(), sb = b.shape();
     autograd::record("AddBackward", out, {a, b}, [sa, sb](const Tensor& g) {
       return std::vector{sum_to(g, sa), sum_to(g, sb)};
-    });
+    }, autograd::Saves::nothing);
   }
   return out;
 }
@@ -62,7 +62,7 @@ inline Tensor sub(const Tensor& a0, const Tensor& b0) {
     bool gb = b.requires_grad();
     autograd::record("SubBackward", out, {a, b}, [sa, sb, gb](const Tensor& g) {
       return std::vector{sum_to(g, sa), gb ? sum_to(neg(g), sb) : Tensor()};
-    });
+    }, autograd::Saves::nothing);
   }
   return out;
 }
@@ -75,7 +75,7 @@ inline Tensor mul(const Tensor& a0, const Tensor& b0) {
     bool ga = a.requires_grad(), gb = b.requires_grad();
     autograd::record("MulBackward", out, {a, b}, [ad, bd, ga, gb](const Tensor& g) {
       return std::vector{ga ? sum_to(mul(g, bd), ad.shape()) : Tensor(), gb ? sum_to(mul(g, ad), bd.shape()) : Tensor()};
-    });
+    }, autograd::Saves::inputs);
   }
   return out;
 }
@@ -89,7 +89,7 @@ inline Tensor div(const Tensor& a0, const Tensor& b0) {
     autograd::record("DivBackward", out, {a, b}, [ad, bd, ga, gb](const Tensor& g) {
       return std::vector{ga ? sum_to(div(g, bd), ad.shape()) : Tensor(),
                          gb ? sum_to(neg(div(mul(g, ad), mul(bd, bd))), bd.shape()) : Tensor()};
-    });
+    }, autograd::Saves::inputs);
   }
   return out;
 }
@@ -133,6 +133,7 @@ inline Tensor pow(const Tensor& x, double e) { return pow(x, detail::scalar_like
 inline void add_(Tensor& dst, const Tensor& src) {
   GENLAB_CHECK(!autograd::grad_mode_enabled() || !dst.requires_grad(), "add_: in-place update of a tensor that requires grad");
   detail::check_same("add_", dst, src);
+  dst.bump_version();
   GENLAB_CHECK(broadcast_shapes(dst.shape(), src.shape(), "add_") == dst.shape(), "add_: ", shape_str(src.shape()),
                " does not broadcast to ", shape_str(dst.shape()));
   if (dst.device().is_cuda()) {

@@ -39,7 +39,7 @@ inline Tensor cat(const std::vector<Tensor>& xs, int64_t dim) {
       int64_t s = 0;
       for (auto n : sizes) { gs.push_back(slice(g, d, s, s + n)); s += n; }
       return gs;
-    });
+    }, autograd::Saves::nothing);
   }
   return out;
 }

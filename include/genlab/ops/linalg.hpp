@@ -85,7 +85,7 @@ inline Tensor mm(const Tensor& a, const Tensor& b) {
       if (gb) jobs.push_back({transpose(ad, 0, 1), g, &gbd});
       detail::gemm_group_into(jobs);
       return std::vector{gad, gbd};
-    });
+    }, autograd::Saves::inputs);
   }
   return out;
 }
@@ -109,7 +109,7 @@ inline Tensor bmm(const Tensor& a, const Tensor& b) {
     bool ga = a.requires_grad(), gb = b.requires_grad();
     autograd::record("BmmBackward", out, {a, b}, [ad, bd, ga, gb](const Tensor& g) {
       return std::vector{ga ? bmm(g, transpose(bd, 1, 2)) : Tensor(), gb ? bmm(transpose(ad, 1, 2), g) : Tensor()};
-    });
+    }, autograd::Saves::inputs);
   }
   return out;
 }
@@ -171,7 +171,7 @@ inline Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias =
       if (gw) jobs.push_back({transpose(g2, 0, 1), x2, &gwd});
       detail::gemm_group_into(jobs);
       return std::vector{gx ? reshape(gx2, xs) : Tensor(), gwd, gb ? sum(g2, {0}) : Tensor()};
-    });
+    }, autograd::Saves::inputs);
   }
   return y;
 }

@@ -77,7 +77,8 @@ inline Tensor sum(const Tensor& x, const std::vector<int64_t>& dims, bool keepdi
   }
   if (autograd::needs_grad(x)) {
     Shape in = x.shape(), keep = detail::reduced_shape(x.shape(), rd, true);
-    autograd::record("SumBackward", out, {x}, [in, keep](const Tensor& g) { return std::vector{expand(reshape(g, keep), in)}; });
+    autograd::record("SumBackward", out, {x}, [in, keep](const Tensor& g) { return std::vector{expand(reshape(g, keep), in)}; },
+                     autograd::Saves::nothing);
   }
   return out;
 }

@@ -17,7 +17,8 @@ inline Tensor copy_as(const Tensor& x, DType t, Device d) {
 
 inline Tensor clone(const Tensor& x) {
   Tensor out = copy_as(x, x.dtype(), x.device());
-  if (autograd::needs_grad(x)) autograd::record("CloneBackward", out, {x}, [](const Tensor& g) { return std::vector{g}; });
+  if (autograd::needs_grad(x))
+    autograd::record("CloneBackward", out, {x}, [](const Tensor& g) { return std::vector{g}; }, autograd::Saves::nothing);
   return out;
 }
 
@@ -28,7 +29,8 @@ inline Tensor to(const Tensor& x, DType t) {
   Tensor out = copy_as(x, t, x.device());
   if (autograd::needs_grad(x) && is_floating(t)) {
     DType src = x.dtype();
-    autograd::record("ToCopyBackward", out, {x}, [src](const Tensor& g) { return std::vector{copy_as(g, src, g.device())}; });
+    autograd::record("ToCopyBackward", out, {x}, [src](const Tensor& g) { return std::vector{copy_as(g, src, g.device())}; },
+                     autograd::Saves::nothing);
   }
   return out;
 }
@@ -40,16 +42,19 @@ inline Tensor to(const Tensor& x, Device d) {
   Tensor out = copy_as(x, x.dtype(), d);
   if (autograd::needs_grad(x)) {
     Device src = x.device();
-    autograd::record("ToDeviceBackward", out, {x}, [src](const Tensor& g) { return std::vector{copy_as(g, g.dtype(), src)}; });
+    autograd::record("ToDeviceBackward", out, {x}, [src](const Tensor& g) { return std::vector{copy_as(g, g.dtype(), src)}; },
+                     autograd::Saves::nothing);
   }
   return out;
 }
 
-// A view of x with new geometry whose backward maps the gradient back through `back`.
+// A view of x with new geometry whose backward maps the gradient back through
+// `back`; it reads no data, so writes to x after the view was taken are fine.
 template <class Back>
 Tensor make_view(const char* name, const Tensor& x, const Shape& shape, const Strides& strides, int64_t offset, Back back) {
   Tensor out = x.as_strided(shape, strides, offset);
-  if (autograd::needs_grad(x)) autograd::record(name, out, {x}, [back](const Tensor& g) { return std::vector{back(g)}; });
+  if (autograd::needs_grad(x))
+    autograd::record(name, out, {x}, [back](const Tensor& g) { return std::vector{back(g)}; }, autograd::Saves::nothing);
   return out;
 }
 
