@@ -477,7 +477,7 @@ GENLAB_HD void cross_entropy_backward_body(Ctx& c, const float* x, const int64_t
   const int64_t n = rows * cols;
   for (int64_t i = int64_t(c.block()) * c.block_dim() + c.thread(); i < n; i += int64_t(c.block_dim()) * c.grid_dim()) {
     const int64_t r = i / cols, j = i % cols, t = target[r];
-    gx[i] = t == ignore_index ? 0.f
+    gx[i] = t == ignore_index ? 0.f * expf(x[i] - lse[r])  // 0, or NaN from a NaN row, as PyTorch and the CPU
                               : scale * (expf(x[i] - lse[r]) - smoothing / float(cols) - (j == t ? 1.f - smoothing : 0.f));
   }
 }

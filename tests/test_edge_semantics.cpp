@@ -266,6 +266,7 @@ TEST(EdgeEmptyDims, SplitFlattenLayerNorm) {
 TEST(EdgeApi, TransposeOfVectorsAndScalars) {
   Tensor v = vec({1, 2, 3});
   EXPECT_EQ(ops::t(v).shape(), Shape{3});  // torch.ones(3).t(): shape (3,)
+  EXPECT_EQ(v.t().shape(), Shape{3});       // the method too
   EXPECT_EQ(ops::t(Tensor::zeros({2, 3})).shape(), (Shape{3, 2}));
   expect_error([&] { ops::t(Tensor::zeros({2, 2, 2})); }, {"t:"}, "t of 3-d");  // "t() expects <= 2 dimensions"
 }

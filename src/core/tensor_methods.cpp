@@ -11,6 +11,7 @@ Tensor Tensor::reshape(const Shape& shape) const { return ops::reshape(*this, sh
 Tensor Tensor::flatten(int64_t start, int64_t end) const { return ops::flatten(*this, start, end); }
 Tensor Tensor::permute(const std::vector<int64_t>& dims) const { return ops::permute(*this, dims); }
 Tensor Tensor::transpose(int64_t a, int64_t b) const { return ops::transpose(*this, a, b); }
+Tensor Tensor::t() const { return ops::t(*this); }
 Tensor Tensor::slice(int64_t dim, int64_t start, int64_t end, int64_t step) const {
   return ops::slice(*this, dim, start, end, step);
 }

@@ -145,7 +145,7 @@ class Tensor {
   Tensor flatten(int64_t start = 0, int64_t end = -1) const;
   Tensor permute(const std::vector<int64_t>& dims) const;
   Tensor transpose(int64_t a, int64_t b) const;
-  Tensor t() const { return transpose(0, 1); }
+  Tensor t() const;  // transpose of a 2-D tensor; a 0-d or 1-D tensor as it is (torch.t)
   Tensor slice(int64_t dim, int64_t start, int64_t end, int64_t step = 1) const;
   Tensor select(int64_t dim, int64_t index) const;
   Tensor expand(const Shape& shape) const;
