@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The second CI configuration: the newest CMake from PyPI (in a venv under the
+# build folder) and clang instead of GCC, building everything and running the
+# whole ctest suite. Catches what Debian's CMake 3.25 + GCC 12 let through
+# (CMake 4 rejected the tests folder once; clang rejects code GCC accepts).
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+B="$ROOT/build-clang"
+mkdir -p "$B"
+if [ ! -x "$B/venv/bin/cmake" ]; then
+  python3 -m venv "$B/venv"
+  "$B/venv/bin/pip" install --quiet --disable-pip-version-check cmake
+fi
+CMAKE="$B/venv/bin/cmake"
+CTEST="$B/venv/bin/ctest"
+echo "clang_cmake4: $("$CMAKE" --version | head -1), $(clang++ --version | head -1)"
+CC=clang CXX=clang++ "$CMAKE" -S "$ROOT" -B "$B" -DCMAKE_BUILD_TYPE=Release -DGENLAB_CUDA=OFF >/dev/null
+"$CMAKE" --build "$B" -j2
+cd "$B" && "$CTEST" --output-on-failure -j2 --timeout 900
