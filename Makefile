@@ -7,7 +7,7 @@ JOBS ?= 2
 CMAKE_FLAGS ?=
 PY := /usr/bin/python3
 
-.PHONY: all deps configure build test tour bench sanitize tsan fuzz eigen docs clean
+.PHONY: all deps configure build test tour bench sanitize tsan fuzz eigen clang-cmake4 docs clean
 
 all: build
 
@@ -50,8 +50,12 @@ fuzz: deps
 eigen: deps
 	bash scripts/eigen_check.sh
 
+# The whole suite built by clang with the newest CMake from PyPI (a venv in build-clang/).
+clang-cmake4: deps
+	bash scripts/clang_cmake4_check.sh
+
 docs: build
 	bash scripts/gen_ops_doc.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD) build-asan build-tsan build-fuzz build-eigen
+	rm -rf $(BUILD) build-asan build-tsan build-fuzz build-eigen build-clang

@@ -8,7 +8,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 B="$ROOT/build-clang"
 mkdir -p "$B"
 if [ ! -x "$B/venv/bin/cmake" ]; then
-  python3 -m venv "$B/venv"
+  /usr/bin/python3 -m venv "$B/venv"
   "$B/venv/bin/pip" install --quiet --disable-pip-version-check cmake
 fi
 CMAKE="$B/venv/bin/cmake"

@@ -12,6 +12,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libfmt-dev libcli11-dev nlohmann-json3-dev libstb-dev zlib1g-dev
   python3 python3-torch python3-numpy # parity fixtures and the PyTorch peer
+  python3-venv                        # the newest CMake from PyPI for the clang CI check
   python3-matplotlib                  # report plots
   dataset-fashion-mnist               # /usr/share/datasets/fashion-mnist
 )
