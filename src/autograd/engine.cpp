@@ -160,6 +160,7 @@ void run_backward(const Tensor& root, const Tensor& grad_in, bool retain_graph) 
     if (!retain_graph) {
       node->backward = nullptr;
       node->inputs.clear();
+      node->saved.clear();
     }
   }
 }

@@ -137,7 +137,7 @@ void Tensor::backward(const Tensor& grad, bool retain_graph) const {
 }
 
 namespace {
-// The first and one-past-last element offsets a view can touch.
+// The first and one-past-last element offsets a view of one element or more can touch.
 std::pair<int64_t, int64_t> offset_range(const Tensor& t) {
   int64_t lo = t.storage_offset(), hi = t.storage_offset();
   for (size_t i = 0; i < t.shape().size(); ++i) {
@@ -183,6 +183,7 @@ void Tensor::copy_(const Tensor& src) {
   GENLAB_CHECK(bs == shape(), "copy_: source of shape ", shape_str(src.shape()), " does not broadcast to ",
                shape_str(shape()));
   check_inplace("copy_");
+  if (numel() == 0) return;
   // A source overlapping the destination (z[1:].copy_(z[:-1])) would be read
   // after it was overwritten: copy it out first.
   if (partially_overlaps(*this, src)) {
