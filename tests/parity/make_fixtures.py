@@ -7,7 +7,7 @@ sum(out * r) for every differentiable input, with r[i] = 0.5 + 0.37*((i*7919)%11
 writer below, so genlab's reader is also checked against an independent writer.
 
 Also writes edge.safetensors, the edge cases of every op for `genlab_ops edge`
-(make_edge_fixtures.py), and optimizer trajectories (optim.safetensors): a parameter, three
+(make_edge_fixtures.py), optim_late_start.safetensors (make_optim_fixtures.py), and optimizer trajectories (optim.safetensors): a parameter, three
 gradients and the parameter after each step for SGD (momentum, Nesterov, weight
 decay), Adam and AdamW.
 
@@ -195,6 +195,8 @@ def main(out_dir):
     print(f"wrote {len(CASES)} op cases and {len(OPTIMIZERS)} optimizer trajectories to {out_dir}")
     import make_edge_fixtures  # edge.safetensors for `genlab_ops edge`, from the same CASES
     make_edge_fixtures.main(out_dir)
+    import make_optim_fixtures  # optim_late_start.safetensors: per-parameter Adam steps
+    save_safetensors(f"{out_dir}/optim_late_start.safetensors", make_optim_fixtures.late_start())
 
 
 if __name__ == "__main__":
