@@ -9,18 +9,22 @@
 
 namespace genlab::autograd {
 
-void record(const char* name, Tensor& out, std::vector<Tensor> inputs, BackwardFn fn, Saves saves) {
+void record(const char* name, Tensor& out, std::vector<Tensor> inputs, BackwardFn fn, Saves saves,
+            const std::vector<Tensor>& also_saved) {
   auto node = std::make_shared<Node>();
   node->name = name;
   node->inputs = std::move(inputs);
   node->backward = std::move(fn);
-  if (saves != Saves::nothing) {
+  if (saves == Saves::inputs || saves == Saves::inputs_and_output) {
     for (size_t i = 0; i < node->inputs.size(); ++i) {
       const Tensor& t = node->inputs[i];
       if (t.defined()) node->saved.push_back({t.storage(), t.version(), int(i), {}});
     }
   }
-  if (saves == Saves::inputs_and_output) node->saved.push_back({out.storage(), out.version(), -1, out.shape()});
+  if (saves == Saves::output || saves == Saves::inputs_and_output)
+    node->saved.push_back({out.storage(), out.version(), SavedVersion::kOutput, out.shape()});
+  for (const Tensor& t : also_saved)
+    if (t.defined()) node->saved.push_back({t.storage(), t.version(), SavedVersion::kOther, t.shape()});
   out.unsafe_impl()->grad_fn = std::move(node);
   out.unsafe_impl()->requires_grad = true;
 }
@@ -32,7 +36,10 @@ Node::~Node() {
   auto take_inputs = [&pending](Node& n) {
     n.backward = nullptr;  // its captures may share the inputs' handles
     for (Tensor& t : n.inputs) {
-      if (!t.defined() || t.handle_count() != 1) continue;
+      if (!t.defined()) continue;
+      long here = 0;  // a tensor used twice (t * t) has a handle in each slot
+      for (const Tensor& u : n.inputs) here += u.defined() && u.is_same(t);
+      if (t.handle_count() != here) continue;
       std::shared_ptr<Node>& fn = t.unsafe_impl()->grad_fn;
       if (fn && fn.use_count() == 1) pending.push_back(std::move(fn));
     }
@@ -56,7 +63,7 @@ void check_saved_versions(const Node& node) {
     if (now == s.storage.get() && v == s.version) continue;
     std::ostringstream what;
     if (is_input) what << "input " << s.input;
-    else what << "output";
+    else what << (s.input == SavedVersion::kOutput ? "output" : "saved tensor (indices, mask or target)");
     const Shape& shape = is_input ? node.inputs[size_t(s.input)].shape() : s.shape;
     GENLAB_FAIL("backward through ", node.name, ": its ", what.str(), " of shape ", shape_str(shape),
                 " was modified by an in-place operation after the forward pass (version ", s.version, ", now ",
@@ -124,9 +131,11 @@ void run_backward(const Tensor& root, const Tensor& grad_in, bool retain_graph) 
   }
   GENLAB_CHECK(grad.shape() == root.shape(), "backward: grad of shape ", shape_str(grad.shape()),
                " for an output of shape ", shape_str(root.shape()));
-  GENLAB_CHECK(grad.dtype() == root.dtype() && grad.device() == root.device(), "backward: grad of dtype ",
-               dtype_name(grad.dtype()), " on ", grad.device().str(), " for an output of dtype ", dtype_name(root.dtype()),
-               " on ", root.device().str());
+  GENLAB_CHECK(grad.device() == root.device(), "backward: grad on ", grad.device().str(), " for an output on ",
+               root.device().str());
+  GENLAB_CHECK(is_floating(grad.dtype()), "backward: grad of dtype ", dtype_name(grad.dtype()), " for an output of dtype ",
+               dtype_name(root.dtype()), "; gradients are floating point");
+  if (grad.dtype() != root.dtype()) grad = grad.detach().to(root.dtype());  // as PyTorch: cast to the output's dtype
   NoGradGuard no_grad;
   if (root.is_leaf()) { accumulate_leaf(root, grad); return; }
 

@@ -2,6 +2,7 @@
 // the thread count and the autograd grad mode.
 #include <sys/mman.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <map>
 #include <mutex>
@@ -133,12 +134,13 @@ int initial_threads() {
 }
 // A function-local static, so tensors built during other files' static
 // initialisation already see the right count.
-int& thread_count() {
-  static int n = [] {
+// Atomic: set_num_threads on one thread races with num_threads on others.
+std::atomic<int>& thread_count() {
+  static std::atomic<int> n{[] {
     int t = initial_threads();
     omp_set_num_threads(t);
     return t;
-  }();
+  }()};
   return n;
 }
 thread_local bool g_grad_mode = true;
@@ -161,7 +163,7 @@ Generator& default_generator() {
 // calling thread's: each thread applies genlab's count before its first use.
 int num_threads() {
   thread_local int applied = 0;
-  const int n = thread_count();
+  const int n = thread_count().load(std::memory_order_relaxed);
   if (applied != n) {
     omp_set_num_threads(n);
     applied = n;
@@ -170,7 +172,7 @@ int num_threads() {
 }
 void set_num_threads(int n) {
   GENLAB_CHECK(n > 0, "set_num_threads: need at least 1 thread, got ", n);
-  thread_count() = n;
+  thread_count().store(n, std::memory_order_relaxed);
   num_threads();
 }
 

@@ -108,13 +108,13 @@ Tensor Tensor::detach() const {
 void Tensor::set_data(const Tensor& src) {
   GENLAB_CHECK(is_leaf(), "set_data on a non-leaf tensor of shape ", shape_str(shape()), "; detach() it first");
   GENLAB_CHECK(!src.requires_grad() || src.is_leaf(), "set_data: the source must be data, not part of a graph");
+  bump_version();  // a graph that saved the old data must not run on the new
   impl().storage = src.storage();
   impl().offset = src.storage_offset();
   impl().shape = src.shape();
   impl().strides = src.strides();
   impl().dtype = src.dtype();
   impl().grad.reset();
-  bump_version();  // a graph that saved the old data must not run on the new
 }
 
 Tensor& Tensor::requires_grad_(bool on) {
@@ -183,6 +183,9 @@ void Tensor::copy_(const Tensor& src) {
   GENLAB_CHECK(bs == shape(), "copy_: source of shape ", shape_str(src.shape()), " does not broadcast to ",
                shape_str(shape()));
   check_inplace("copy_");
+  GENLAB_CHECK(!autograd::grad_mode_enabled() || !src.requires_grad(), "copy_: the source of shape ", shape_str(src.shape()),
+               " requires grad, but copy_ records no history, so its gradient would be lost; build the value with "
+               "cat/stack/where, or copy src.detach()");
   if (numel() == 0) return;
   // A source overlapping the destination (z[1:].copy_(z[:-1])) would be read
   // after it was overwritten: copy it out first.

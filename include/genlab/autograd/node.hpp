@@ -19,15 +19,17 @@ using BackwardFn = std::function<std::vector<Tensor>(const Tensor& grad_output)>
 
 // What a node's backward may read, checked against in-place writes made
 // between the forward pass and backward (Tensor::version()).
-enum class Saves { nothing, inputs, inputs_and_output };
+enum class Saves { nothing, inputs, output, inputs_and_output };
 
-// The version a tensor's memory had when its op ran: input `input` of the node,
-// or the node's output when input < 0.
+// The version a tensor's memory had when its op ran: input `input` of the node
+// (input >= 0), its output (kOutput), or another tensor its backward reads,
+// such as indices or a mask (kOther).
 struct SavedVersion {
   std::shared_ptr<Storage> storage;
   uint64_t version = 0;
-  int input = -1;
-  Shape shape;  // the output's (an input's is read from Node::inputs)
+  static constexpr int kOutput = -1, kOther = -2;
+  int input = kOutput;
+  Shape shape;  // the output's or other's (an input's is read from Node::inputs)
 };
 
 struct Node {
@@ -70,10 +72,13 @@ inline bool needs_grad(const Tensor& a, const Tensor& b) { return needs_grad({&a
 // Attaches a Node to `out`; `fn` returns one gradient per input (undefined = none).
 // By default the versions of the inputs and of `out` are saved, so backward
 // raises if any was written in place since; ops whose backward reads only
-// their inputs (mul, matmul, linear ...) pass Saves::inputs, and ops that read
-// none of them (views, add, sum ...) Saves::nothing, as PyTorch saves.
+// their inputs (mul, matmul, linear ...) pass Saves::inputs, those that read
+// only their result (softmax) Saves::output, and ops that read none of them
+// (views, add, sum, max, index_select ...) Saves::nothing, as PyTorch saves.
+// `also_saved` lists other tensors the backward reads (indices, masks, targets),
+// so writing them in place is caught too (PyTorch raises there as well).
 void record(const char* name, Tensor& out, std::vector<Tensor> inputs, BackwardFn fn,
-            Saves saves = Saves::inputs_and_output);
+            Saves saves = Saves::inputs_and_output, const std::vector<Tensor>& also_saved = {});
 
 void run_backward(const Tensor& root, const Tensor& grad, bool retain_graph);
 

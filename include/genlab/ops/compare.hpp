@@ -82,7 +82,7 @@ inline Tensor where(const Tensor& cond, const Tensor& a0, const Tensor& b0) {
     autograd::record("WhereBackward", out, {a, b}, [c, sa, sb](const Tensor& g) {
       Tensor z = Tensor::zeros({}, TensorOptions(g.dtype(), g.device()));
       return std::vector{sum_to(where(c, g, z), sa), sum_to(where(c, z, g), sb)};
-    });
+    }, autograd::Saves::nothing, {c});
   }
   return out;
 }

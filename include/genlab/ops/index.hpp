@@ -27,7 +27,7 @@ inline Tensor cat(const std::vector<Tensor>& xs, int64_t dim) {
   for (const auto& x : xs) {
     Shape part = shape;
     part[size_t(d)] = x.shape()[size_t(d)];
-    out.as_strided(part, out.strides(), at * out.strides()[size_t(d)]).copy_(x);
+    out.as_strided(part, out.strides(), at * out.strides()[size_t(d)]).copy_(x.detach());  // cat records the graph
     sizes.push_back(x.shape()[size_t(d)]);
     at += x.shape()[size_t(d)];
   }
@@ -106,7 +106,7 @@ inline Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
         dst.copy_(add(dst, select(g, d, i)));  // a repeated index accumulates
       }
       return std::vector{gx};
-    });
+    }, autograd::Saves::nothing, {idx});
   }
   return out;
 }

@@ -90,7 +90,7 @@ inline Tensor cross_entropy_mean_cuda(const Tensor& logits, const Tensor& device
       cuda::cross_entropy_backward(xd.data<float>(), t.data<int64_t>(), lse.data<float>(), gx.data<float>(), n, c,
                                    ignore_index, float(smoothing), scale);
       return std::vector{gx, Tensor()};
-    });
+    }, autograd::Saves::inputs, {t});
   }
   return out;
 }
@@ -143,7 +143,7 @@ inline Tensor cross_entropy_mean(const Tensor& logits, const Tensor& target, int
         }
       });
       return std::vector{gx, Tensor()};
-    });
+    }, autograd::Saves::inputs, {t});
   }
   return out;
 }

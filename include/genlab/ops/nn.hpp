@@ -32,7 +32,7 @@ inline Tensor softmax_impl(const Tensor& x, int64_t dim, bool log) {
         });
       }
       return std::vector{gx};
-    });
+    }, autograd::Saves::output);
   }
   return out;
 }
@@ -160,7 +160,7 @@ inline Tensor embedding(const Tensor& weight, const Tensor& indices) {
           for (int64_t j = 0; j < dim; ++j) gw.data<T>()[p[i] * dim + j] += gd.data<T>()[i * dim + j];
       });
       return std::vector{gw, Tensor()};
-    });
+    }, autograd::Saves::nothing, {idx});
   }
   return out;
 }

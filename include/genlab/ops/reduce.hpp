@@ -134,7 +134,7 @@ inline std::pair<Tensor, Tensor> max(const Tensor& x, int64_t dim, bool keepdim 
     const int64_t r = x.dim() == 0 ? 1 : x.shape()[size_t(d)];
     const auto around = detail::outer_inner(x.shape(), d);  // named ints: the backward captures them
     const int64_t outer = around.first, inner = around.second;
-    autograd::record("MaxBackward", values, {x}, [in, idx, outer, r, inner](const Tensor& g) {
+    autograd::record("MaxBackward", values, {x}, [in, idx, outer, r, inner](const Tensor& g) {  // reads idx only
       Tensor gx = Tensor::zeros(in, TensorOptions(g.dtype(), g.device()));
       Tensor gd = detail::dense(g);
       if (g.device().is_cuda()) {
@@ -149,7 +149,7 @@ inline std::pair<Tensor, Tensor> max(const Tensor& x, int64_t dim, bool keepdim 
           for (int64_t i = 0; i < inner; ++i) px[(o * r + pi[o * inner + i]) * inner + i] = pg[o * inner + i];
       });
       return std::vector{gx};
-    });
+    }, autograd::Saves::nothing, {idx});
   }
   return {values, idx};
 }

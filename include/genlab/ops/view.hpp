@@ -11,7 +11,7 @@ namespace genlab::ops {
 // Copies x into a new contiguous tensor of dtype `t` on device `d` (no autograd).
 inline Tensor copy_as(const Tensor& x, DType t, Device d) {
   Tensor out = Tensor::empty(x.shape(), TensorOptions(t, d));
-  out.copy_(x);
+  out.copy_(x.detach());  // the callers record the graph
   return out;
 }
 
