@@ -205,7 +205,8 @@ TEST(InPlace, OpsThatSaveNothingAllowLaterWrites) {
 // silently wrong gradients (where).
 TEST(InPlace, SavedIndicesAndMasksAreChecked) {
   Tensor x = Tensor::randn({2, 3}).requires_grad_(true);
-  auto [values, idx] = ops::max(x, 1);
+  const auto max_of_rows = ops::max(x, 1);  // not a structured binding: clang 14 cannot capture those
+  Tensor values = max_of_rows.first, idx = max_of_rows.second;
   idx.fill_(1000000);
   EXPECT_NE(error_of([&] { ops::sum(values).backward(); }).find("saved tensor"), std::string::npos);
 
