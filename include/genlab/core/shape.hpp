@@ -18,13 +18,14 @@ inline std::string shape_str(const Shape& s) {
   for (size_t i = 0; i < s.size(); ++i) r += (i ? ", " : "") + std::to_string(s[i]);
   return r + "]";
 }
-// Element count of a shape; a negative dim or a count past 2^63 is an error, so a
-// bad shape can never wrap into a small allocation that is then read past.
-inline int64_t numel_of(const Shape& s) {
+// Element count of a shape; a negative dim or a count past 2^63 is an error
+// (naming `op` when given), so a bad shape can never wrap into a small
+// allocation that is then read past.
+inline int64_t numel_of(const Shape& s, const char* op = "shape") {
   int64_t n = 1;
   for (auto d : s) {
-    GENLAB_CHECK(d >= 0, "negative dimension ", d, " in shape ", shape_str(s));
-    GENLAB_CHECK(!__builtin_mul_overflow(n, d, &n), "shape ", shape_str(s), " has more than 2^63 elements");
+    GENLAB_CHECK(d >= 0, op, ": invalid size ", d, " in shape ", shape_str(s));
+    GENLAB_CHECK(!__builtin_mul_overflow(n, d, &n), op, ": shape ", shape_str(s), " has more than 2^63 elements");
   }
   return n;
 }

@@ -63,18 +63,6 @@ inline int64_t real_dim(const Tensor& x, int64_t dim, const char* op) {
   return wrap_dim(dim, x.dim(), op);
 }
 
-// ---- shapes ----
-// Element count of a requested shape; a negative size or a product past 2^63
-// raises with the op's name (the count must never wrap into a small one).
-inline int64_t checked_numel(const Shape& s, const char* op) {
-  int64_t n = 1;
-  for (auto d : s) {
-    GENLAB_CHECK(d >= 0, op, ": invalid size ", d, " in shape ", shape_str(s));
-    GENLAB_CHECK(!__builtin_mul_overflow(n, d, &n), op, ": shape ", shape_str(s), " has more than 2^63 elements");
-  }
-  return n;
-}
-
 // ---- dtype promotion (binary elementwise ops, compare, where) ----
 // PyTorch's result_type for two tensors: a float beats an integer; within one
 // kind a tensor with dims beats a 0-d one (f32[3] + f64 0-d stays f32), and

@@ -77,7 +77,7 @@ inline Tensor reshape(const Tensor& x, Shape shape) {
                  shape_str(x.shape()));
     shape[size_t(infer)] = x.numel() / known;
   }
-  GENLAB_CHECK(detail::checked_numel(shape, "reshape") == x.numel(), "reshape: shape ", shape_str(shape),
+  GENLAB_CHECK(numel_of(shape, "reshape") == x.numel(), "reshape: shape ", shape_str(shape),
                " is invalid for input of shape ", shape_str(x.shape()), " (", x.numel(), " elements)");
   Shape in = x.shape();
   Tensor src = x.is_contiguous() ? x : contiguous(x);  // a copy when the view is impossible, like torch.reshape
@@ -204,7 +204,7 @@ inline Tensor expand(const Tensor& x, const Shape& shape) {
                  shape_str(shape), " (dim ", i, ")");
     strides[i] = have == 1 && out[i] != 1 ? 0 : x.strides()[i - off];
   }
-  detail::checked_numel(out, "expand");
+  numel_of(out, "expand");  // checked: a negative size or a count past 2^63 raises
   Shape in = x.shape();
   return make_view("ExpandBackward", x, out, strides, x.storage_offset(),
                    [in](const Tensor& g) { return sum_to(g, in); });
