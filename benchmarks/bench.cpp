@@ -220,6 +220,7 @@ json cuda_part(const data::TensorDataset& train, bool quick) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  cpu::restart_with_right_blas_core(argv);  // once, if OpenBLAS picked kernels below this CPU
   if (argc < 2) {
     std::fprintf(stderr, "usage: genlab_bench OUT.json [--quick] [--only matmul|ops|mlp|cuda]\n");
     return 2;

@@ -1,6 +1,7 @@
 // genlab: everything. Each folder also has its own umbrella header.
 #pragma once
 #include "genlab/autograd/autograd.hpp"
+#include "genlab/backend/blas_core.hpp"
 #include "genlab/core/core.hpp"
 #include "genlab/data/data.hpp"
 #include "genlab/energy/meter.hpp"

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "genlab/backend/blas_core.hpp"
 #include "genlab/backend/cpu.hpp"
 #include "genlab/core/threads.hpp"
 
@@ -96,6 +97,7 @@ double flops_of(const GemmArgs<T>& g) { return 2.0 * double(g.m) * double(g.n) *
 // each C exactly.
 template <class T>
 void gemm_group(const std::vector<GemmArgs<T>>& group) {
+  warn_once_about_blas_core();
   const int threads = num_threads();
   double total = 0, largest = 0;
   for (const auto& g : group) {
