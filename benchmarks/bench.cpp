@@ -4,7 +4,7 @@
 // `--only cuda` (never part of the default set) measures the CUDA backend
 // where a device exists: matmul against one raw cuBLAS call, our kernels
 // against the device's copy bandwidth, and the MLP epoch against the CPU.
-//   genlab_bench OUT.json [--quick] [--only matmul|ops|mlp|cuda]
+//   genlab_bench OUT.json [--quick] [--only matmul|ops|mlp|threads|cuda]
 #include <cblas.h>
 #include <omp.h>
 
@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common.hpp"
+#include "thread_sweep.hpp"
 
 using namespace genlab;
 using bench::median_seconds;
@@ -168,43 +169,73 @@ json cuda_part(const data::TensorDataset& train, bool quick) {
   const int reps = emu ? 2 : quick ? 5 : 11;
   const Device dev = Device::cuda();
   // matmul: the op layer (shape checks, allocation, dispatch) over one raw
-  // cuda::gemm call, which is a single cublasSgemm on a GPU
+  // cuda::gemm call, which is a single cuBLAS GEMM on a GPU; in FP32
+  // ("highest") and with TF32 tensor cores (set_float32_matmul_precision("high"))
   const std::vector<std::array<int64_t, 3>> shapes =
       emu ? std::vector<std::array<int64_t, 3>>{{64, 96, 80}}
           : std::vector<std::array<int64_t, 3>>{{1024, 1024, 1024}, {4096, 4096, 4096}, {128, 768, 3072}, {8192, 768, 768}};
-  for (const auto& mkn : shapes) {
-    const int64_t m = mkn[0], k = mkn[1], n = mkn[2];  // not a structured binding: clang 14 cannot capture those
-    Tensor a = Tensor::randn({m, k}).to(dev), b = Tensor::randn({k, n}).to(dev), c = Tensor::empty({m, n}).to(dev);
-    double tg = device_seconds([&] { return ops::matmul(a, b); }, reps);
-    double tr = device_seconds([&] {
-      cuda::gemm(false, false, m, n, k, 1.f, a.data<float>(), k, b.data<float>(), n, 0.f, c.data<float>(), n);
-    }, reps);
-    char name[96];
-    std::snprintf(name, sizeof name, "cuda matmul %lldx%lld @ %lldx%lld", (long long)m, (long long)k, (long long)k,
-                  (long long)n);
-    const double flop = 2.0 * double(m) * double(n) * double(k);
-    std::printf("%-40s genlab %9.1f GFLOP/s  cuBLAS %9.1f GFLOP/s  ratio %.3f\n", name, flop / tg * 1e-9, flop / tr * 1e-9,
-                tr / tg);
-    out.push_back({{"name", name}, {"group", "cuda_matmul"}, {"genlab_s", tg}, {"cublas_s", tr}, {"ratio", tr / tg},
-                   {"GFLOPs", flop / tg * 1e-9}, {"emulated", emu}});
+  for (const char* precision : {"highest", "high"}) {
+    set_float32_matmul_precision(precision);
+    const bool tf32 = std::strcmp(precision, "high") == 0;
+    for (const auto& mkn : shapes) {
+      const int64_t m = mkn[0], k = mkn[1], n = mkn[2];  // not a structured binding: clang 14 cannot capture those
+      Tensor a = Tensor::randn({m, k}).to(dev), b = Tensor::randn({k, n}).to(dev), c = Tensor::empty({m, n}).to(dev);
+      double tg = device_seconds([&] { return ops::matmul(a, b); }, reps);
+      double tr = device_seconds([&] {
+        cuda::gemm(false, false, m, n, k, 1.f, a.data<float>(), k, b.data<float>(), n, 0.f, c.data<float>(), n);
+      }, reps);
+      char name[96];
+      std::snprintf(name, sizeof name, "cuda matmul %lldx%lld @ %lldx%lld%s", (long long)m, (long long)k, (long long)k,
+                    (long long)n, tf32 ? " TF32" : "");
+      const double flop = 2.0 * double(m) * double(n) * double(k);
+      std::printf("%-40s genlab %9.1f GFLOP/s  cuBLAS %9.1f GFLOP/s  ratio %.3f\n", name, flop / tg * 1e-9,
+                  flop / tr * 1e-9, tr / tg);
+      out.push_back({{"name", name}, {"group", "cuda_matmul"}, {"genlab_s", tg}, {"cublas_s", tr}, {"ratio", tr / tg},
+                     {"GFLOPs", flop / tg * 1e-9}, {"precision", precision}, {"emulated", emu}});
+    }
   }
-  // our kernels against the device's own copy bandwidth
-  const int64_t rows = emu ? 64 : 64 * 128, cols = emu ? 96 : 768, n = emu ? 1 << 12 : int64_t(1) << 24;
-  Tensor x = Tensor::randn({rows, cols}).to(dev), w = Tensor::ones({cols}).to(dev), bias = Tensor::zeros({cols}).to(dev);
-  Tensor p = Tensor::randn({n}).to(dev), q = Tensor::randn({n}).to(dev);
+  set_float32_matmul_precision("highest");
+  // Our kernels against the device's own copy bandwidth (bytes read + written
+  // per second). Each is timed as a batch of back-to-back launches with one
+  // synchronize, so launch latency overlaps the kernels as in a model, cycling
+  // through enough inputs (>= 256 MiB) that they are not served from the L2
+  // cache (50 MiB on an H100).
+  const int64_t n = emu ? 1 << 12 : int64_t(1) << 24;
   const double copy_bw = device_copy_bandwidth(size_t(n) * 4, reps);
-  const double xb = double(x.nbytes()), pb = double(p.nbytes());
-  struct K { const char* name; std::function<Tensor()> fn; double bytes; };
-  for (const K& kern : {K{"cuda softmax", [&] { return ops::softmax(x, -1); }, 2 * xb},
-                        K{"cuda layer_norm", [&] { return ops::layer_norm(x, {cols}, w, bias); }, 2 * xb},
-                        K{"cuda add", [&] { return ops::add(p, q); }, 3 * pb},
-                        K{"cuda gelu", [&] { return ops::gelu(p); }, 2 * pb}}) {
-    const double t = device_seconds(kern.fn, reps), bw = kern.bytes / t;
-    std::printf("%-40s %8.1f GB/s  (device copy %.1f GB/s, ratio %.2f)\n", kern.name, bw * 1e-9, copy_bw * 1e-9,
+  auto kernel_row = [&](const std::string& name, int64_t rows, int64_t cols, double bytes,
+                        const std::function<Tensor(const Tensor&)>& fn) {
+    const int64_t fit = (int64_t(256) << 20) / (rows * cols * 4), count = emu ? 1 : fit < 1 ? 1 : fit > 8 ? 8 : fit;
+    std::vector<Tensor> inputs;
+    for (int64_t i = 0; i < count; ++i) inputs.push_back(Tensor::randn({rows, cols}).to(dev));
+    const int batch = emu ? 1 : 24;
+    const double t = device_seconds([&] {
+      for (int i = 0; i < batch; ++i) fn(inputs[size_t(i % count)]);
+    }, reps) / batch;
+    const double bw = bytes / t;
+    std::printf("%-40s %8.1f GB/s  (device copy %.1f GB/s, ratio %.2f)\n", name.c_str(), bw * 1e-9, copy_bw * 1e-9,
                 bw / copy_bw);
-    out.push_back({{"name", kern.name}, {"group", "cuda_bandwidth"}, {"genlab_s", t}, {"genlab_GBps", bw * 1e-9},
-                   {"copy_GBps", copy_bw * 1e-9}, {"ratio", bw / copy_bw}, {"emulated", emu}});
+    out.push_back({{"name", name}, {"group", "cuda_bandwidth"}, {"genlab_s", t}, {"genlab_GBps", bw * 1e-9},
+                   {"copy_GBps", copy_bw * 1e-9}, {"ratio", bw / copy_bw}, {"rows", rows}, {"cols", cols},
+                   {"emulated", emu}});
+  };
+  // Row-wise kernels (read x once, write y once when the row fits in
+  // registers): the first shape, (8192, 768), keeps the plain names.
+  const std::vector<std::array<int64_t, 2>> row_shapes =
+      emu ? std::vector<std::array<int64_t, 2>>{{64, 96}, {4, 1500}}
+          : std::vector<std::array<int64_t, 2>>{{8192, 768}, {8192, 1024}, {8192, 4096}, {32768, 768}, {32768, 1024},
+                                                {32768, 4096}};
+  for (size_t i = 0; i < row_shapes.size(); ++i) {
+    const int64_t rows = row_shapes[i][0], cols = row_shapes[i][1];
+    const std::string shape = i == 0 ? "" : " (" + std::to_string(rows) + ", " + std::to_string(cols) + ")";
+    const double bytes = 2.0 * double(rows * cols) * 4;
+    Tensor w = Tensor::ones({cols}).to(dev), bias = Tensor::zeros({cols}).to(dev);
+    kernel_row("cuda softmax" + shape, rows, cols, bytes, [](const Tensor& x) { return ops::softmax(x, -1); });
+    kernel_row("cuda layer_norm" + shape, rows, cols, bytes,
+               [&](const Tensor& x) { return ops::layer_norm(x, {cols}, w, bias); });
   }
+  Tensor q = Tensor::randn({n}).to(dev);
+  kernel_row("cuda add", 1, n, 3.0 * double(n) * 4, [&](const Tensor& p) { return ops::add(p.reshape({n}), q); });
+  kernel_row("cuda gelu", 1, n, 2.0 * double(n) * 4, [](const Tensor& p) { return ops::gelu(p); });
   // the MLP of the CPU bars, one epoch on the device and on the CPU
   const int64_t steps = emu ? 3 : (train.size() + 127) / 128;
   auto [tg, eg] = mlp_epoch_on(dev, train, steps);
@@ -222,7 +253,7 @@ json cuda_part(const data::TensorDataset& train, bool quick) {
 int main(int argc, char** argv) {
   cpu::restart_with_right_blas_core(argv);  // once, if OpenBLAS picked kernels below this CPU
   if (argc < 2) {
-    std::fprintf(stderr, "usage: genlab_bench OUT.json [--quick] [--only matmul|ops|mlp|cuda]\n");
+    std::fprintf(stderr, "usage: genlab_bench OUT.json [--quick] [--only matmul|ops|mlp|threads|cuda]\n");
     return 2;
   }
   bool quick = false;
@@ -231,7 +262,10 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--quick")) quick = true;
     if (!std::strcmp(argv[i], "--only") && i + 1 < argc) only = argv[++i];
   }
-  auto want = [&](const char* part) { return only.empty() ? std::strcmp(part, "cuda") != 0 : only == part; };
+  // cuda and threads only when asked: scripts/bench.sh runs each once
+  auto want = [&](const char* part) {
+    return only.empty() ? std::strcmp(part, "cuda") != 0 && std::strcmp(part, "threads") != 0 : only == part;
+  };
   const int reps = quick ? 5 : 11;
   const int threads = num_threads();
   json out = json::array();
@@ -274,6 +308,9 @@ int main(int argc, char** argv) {
     out.push_back({{"name", "MLP epoch 784-256-128-10 b128 Adam"}, {"group", "mlp"}, {"genlab_s", e2},
                    {"genlab_1t_s", e1}, {"threads", threads}, {"speedup", e1 / e2}});
   }
+
+  if (want("threads"))
+    for (auto& m : bench::thread_sweep(data::fashion_mnist("train"), quick)) out.push_back(m);
 
   if (want("cuda")) {
     if (cuda_is_available()) {

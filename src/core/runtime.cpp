@@ -130,7 +130,8 @@ int initial_threads() {
     int n = std::atoi(s);
     if (n > 0) return n;
   }
-  return omp_get_max_threads();
+  if (std::getenv("OMP_NUM_THREADS")) return omp_get_max_threads();
+  return default_num_threads();
 }
 // A function-local static, so tensors built during other files' static
 // initialisation already see the right count.

@@ -18,8 +18,8 @@
 namespace genlab::cpu {
 
 namespace {
-// Products split across our threads: below kSplitMinFlops threading does not
-// pay, above kSplitMaxFlops BLAS's own threading is as good.
+// Products split across our threads: from kSplitMinFlops a second thread pays
+// (more as threads_for() allows), above kSplitMaxFlops BLAS's own threading is as good.
 constexpr double kSplitMinFlops = 2e6, kSplitMaxFlops = 2e9;
 }  // namespace
 
@@ -98,13 +98,13 @@ double flops_of(const GemmArgs<T>& g) { return 2.0 * double(g.m) * double(g.n) *
 template <class T>
 void gemm_group(const std::vector<GemmArgs<T>>& group) {
   warn_once_about_blas_core();
-  const int threads = num_threads();
   double total = 0, largest = 0;
   for (const auto& g : group) {
     total += flops_of(g);
     largest = std::max(largest, flops_of(g));
   }
-  if (threads == 1 || total < kSplitMinFlops || largest > kSplitMaxFlops) {
+  const int threads = threads_for(total, kSplitMinFlops);
+  if (threads == 1 || largest > kSplitMaxFlops) {
     for (const auto& g : group)
       if (g.m > 0 && g.n > 0) gemm_piece(g, false, 0, g.n);
     return;
