@@ -7,7 +7,7 @@ JOBS ?= 2
 CMAKE_FLAGS ?=
 PY := /usr/bin/python3
 
-.PHONY: all deps configure build test tour bench sanitize tsan fuzz eigen clang-cmake4 docs clean
+.PHONY: all deps configure build test tour bench sanitize tsan fuzz eigen clang-cmake4 offline-deps-check docs clean
 
 all: build
 
@@ -54,8 +54,13 @@ eigen: deps
 clang-cmake4: deps
 	bash scripts/clang_cmake4_check.sh
 
+# scripts/deps.sh --download and --from into a fresh prefix (build-offline/), and the CPU
+# library and CLI built and run against it, checking that the prefix's files were used.
+offline-deps-check: deps
+	bash scripts/offline_deps_check.sh
+
 docs: build
 	bash scripts/gen_ops_doc.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD) build-asan build-tsan build-fuzz build-eigen build-clang
+	rm -rf $(BUILD) build-asan build-tsan build-fuzz build-eigen build-clang build-offline

@@ -1,7 +1,15 @@
 #!/usr/bin/env bash
 # Installs every system package genlab uses (idempotent; run as root on Debian 12).
 # Data and peers come from Debian too: nothing is downloaded at run time.
+# Machines without apt or network (scripts/offline_deps.sh):
+#   deps.sh --download DIR            saves the .debs genlab builds and runs against into DIR
+#   deps.sh --from DIR [--prefix P]   unpacks them into P without root and prints the environment
 set -euo pipefail
+case "${1:-}" in
+  --download | --from) exec bash "$(dirname "$0")/offline_deps.sh" "$@" ;;
+  "") ;;
+  *) echo "usage: scripts/deps.sh [--download DIR | --from DIR [--prefix P]]" >&2; exit 2 ;;
+esac
 
 PACKAGES=(
   build-essential cmake make pkg-config git
