@@ -87,6 +87,49 @@ def cuda_section(genlab):
     return lines + [""]
 
 
+def thread_section(genlab, out_md):
+    """The thread sweep (genlab_bench --only threads): the default against the
+    best fixed thread count, the bar of issue 8.4, and a plot."""
+    rows = sorted((g for g in genlab if g["group"] == "threads"), key=lambda g: g["threads"])
+    if not rows:
+        return []
+    lines = ["## Thread sweep", "",
+             f"| threads | MLP epoch (s) | linear {rows[0]['gemm_shape']} (GFLOP/s) |", "|---|---|---|"]
+    for g in rows:
+        lines.append(f"| {g['threads']}{' (default)' if g['default'] else ''} | {g['mlp_epoch_s']:.3f} | "
+                     f"{g['gemm_GFLOPs']:.1f} |")
+    for v in (g for g in genlab if g["group"] == "threads_verdict"):
+        worst = max(v["mlp_ratio"], v["gemm_ratio"])
+        lines += ["", f"Default ({v['default_threads']} threads) against the best fixed count: MLP epoch time "
+                  f"{v['mlp_ratio']:.3f}, GEMM time {v['gemm_ratio']:.3f} (bar: at most {v['bar']:.2f}): "
+                  f"{'pass' if worst <= v['bar'] else 'FAIL'}."]
+    grain = [g for g in genlab if g["group"] == "threads_grain"]
+    if grain:
+        n = grain[0]["threads"]
+        lines += ["", f"| add of n floats | 1 thread (us) | {n} threads forced (us) | {n} threads, cost model (us) |",
+                  "|---|---|---|---|"]
+        lines += [f"| {g['n']} | {g['t1_s']*1e6:.2f} | {g['forced_s']*1e6:.2f} | {g['model_s']*1e6:.2f} |" for g in grain]
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        fig, (a1, a2) = plt.subplots(1, 2, figsize=(8, 3))
+        t = [g["threads"] for g in rows]
+        a1.plot(t, [g["mlp_epoch_s"] for g in rows], "o-")
+        a1.set_xlabel("threads"), a1.set_ylabel("MLP epoch (s, lower is better)")
+        a2.plot(t, [g["gemm_GFLOPs"] for g in rows], "o-", color="#dd8452")
+        a2.set_xlabel("threads"), a2.set_ylabel("linear GFLOP/s (higher is better)")
+        for ax in (a1, a2):
+            ax.set_xscale("log", base=2)
+        fig.tight_layout()
+        png = os.path.splitext(out_md)[0] + "_threads.png"
+        fig.savefig(png, dpi=100)
+        lines += ["", f"![thread sweep]({os.path.basename(png)})"]
+    except ImportError:
+        pass
+    return lines + [""]
+
+
 def main(run_dir, out_md):
     genlab = merge_rounds(run_dir)
     best = torch_best(run_dir)
@@ -126,6 +169,7 @@ def main(run_dir, out_md):
         "| measurement | value | bar | verdict | detail |", "|---|---|---|---|---|", *rows, "",
         f"{sum(verdicts)} of {len(verdicts)} bars met.", "",
     ]
+    lines += thread_section(genlab, out_md)
     lines += cuda_section(genlab)
     micro = os.path.join(run_dir, "micro.json")
     if os.path.exists(micro):

@@ -41,6 +41,8 @@ for part in ops mlp; do
     torch_peer $part $r
   done
 done
+echo "== thread sweep: 1, 2, 4, ... threads against the default"
+run "$ROOT/$BUILD/benchmarks/genlab_bench" "$OUT/genlab_threads_r1.json" $Q --only threads | tail -n +2
 echo "== CUDA (where a device exists)"
 run "$ROOT/$BUILD/benchmarks/genlab_bench" "$OUT/genlab_cuda_r1.json" $Q --only cuda | tail -n +2
 echo "== micro-benchmarks (Google Benchmark)"
