@@ -7,7 +7,7 @@ JOBS ?= 2
 CMAKE_FLAGS ?=
 PY := /usr/bin/python3
 
-.PHONY: all deps configure build test tour bench sanitize tsan fuzz eigen clang-cmake4 offline-deps-check docs clean
+.PHONY: all deps configure build test tour bench sanitize tsan fuzz eigen clang-cmake4 offline-deps-check gpu-check docs clean
 
 all: build
 
@@ -59,8 +59,14 @@ clang-cmake4: deps
 offline-deps-check: deps
 	bash scripts/offline_deps_check.sh
 
+# On a machine with an NVIDIA GPU: CUDA build (build-gpu/), GPU tests, op harness, compute-sanitizer,
+# MLP training and the CUDA benchmark on the device -> reports/gpu.md. No Debian packages there?
+# GENLAB_DEPS_PREFIX=P (a prefix made by `scripts/deps.sh --from`). Not run by CI (no GPU).
+gpu-check:
+	bash scripts/gpu_check.sh
+
 docs: build
 	bash scripts/gen_ops_doc.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD) build-asan build-tsan build-fuzz build-eigen build-clang build-offline
+	rm -rf $(BUILD) build-asan build-tsan build-fuzz build-eigen build-clang build-offline build-gpu
