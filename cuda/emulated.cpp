@@ -105,6 +105,8 @@ void launch_rows(int64_t rows, Body body, size_t shared_per_thread = sizeof(floa
 template <>
 int device_count<Emulated>() { return 1; }
 template <>
+std::string pci_bus_id<Emulated>() { return ""; }
+template <>
 void* malloc<Emulated>(size_t nbytes) { return DeviceArena::get().alloc(nbytes); }
 template <>
 void free<Emulated>(void* p) { DeviceArena::get().release(p); }

@@ -12,6 +12,7 @@ struct Gpu;
 struct Emulated;
 
 template <class B> int device_count();
+template <class B> std::string pci_bus_id();
 template <class B> void* malloc(size_t nbytes);
 template <class B> void free(void* p);
 template <class B> void memcpy_h2d(void* dst, const void* src, size_t nbytes);

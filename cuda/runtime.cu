@@ -41,6 +41,16 @@ int device_count<Gpu>() {
 }
 
 template <>
+std::string pci_bus_id<Gpu>() {
+  char id[64] = {};
+  if (cudaDeviceGetPCIBusId(id, sizeof id, 0) != cudaSuccess) {
+    cudaGetLastError();
+    return "";
+  }
+  return id;
+}
+
+template <>
 void* malloc<Gpu>(size_t nbytes) {
   void* p = nullptr;
   check(cudaMalloc(&p, nbytes), "cudaMalloc");

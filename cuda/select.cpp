@@ -32,6 +32,7 @@ void set_emulated(bool on) {
 #define GENLAB_CUDA_SELECT(fn, ...) (emulated() ? impl::fn<impl::Emulated>(__VA_ARGS__) : impl::fn<impl::Gpu>(__VA_ARGS__))
 
 int device_count() { return GENLAB_CUDA_SELECT(device_count); }
+std::string pci_bus_id() { return GENLAB_CUDA_SELECT(pci_bus_id); }
 void* malloc(size_t nbytes) {
   void* p = GENLAB_CUDA_SELECT(malloc, nbytes);
   ++g_live_blocks;

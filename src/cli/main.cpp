@@ -51,7 +51,7 @@ int main(int argc, char** argv) {
       models::MLP net({784, 256, 128, 10});
       auto tr = data::fashion_mnist("train"), te = data::fashion_mnist("test");
       auto res = models::train_classifier(net, tr, te, opt, ckpt);
-      std::printf("test accuracy %.4f; energy %s; checkpoint %s\n", res.test_accuracy, res.energy.str().c_str(),
+      std::printf("test accuracy %.4f; energy %s; checkpoint %s\n", res.test_accuracy, res.energy_str().c_str(),
                   ckpt.c_str());
     } else if (*eval) {
       models::MLP net({784, 256, 128, 10});

@@ -14,6 +14,7 @@ namespace {
 }
 }  // namespace
 template <> int device_count<Gpu>() { return 0; }
+template <> std::string pci_bus_id<Gpu>() { return ""; }
 template <> void* malloc<Gpu>(size_t) { unavailable("malloc"); }
 template <> void free<Gpu>(void*) { unavailable("free"); }
 template <> void memcpy_h2d<Gpu>(void*, const void*, size_t) { unavailable("memcpy_h2d"); }

@@ -1,15 +1,19 @@
 #include "genlab/energy/meter.hpp"
 
 #include <dlfcn.h>
+#include <glob.h>
 #include <sys/resource.h>
 
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
-#include <glob.h>
+#include <map>
+#include <mutex>
 #include <sstream>
 #include <vector>
+
+#include "genlab/backend/cuda.hpp"
 
 namespace genlab::energy {
 namespace {
@@ -39,57 +43,133 @@ std::vector<std::string> rapl_files() {
   globfree(&g);
   return out;
 }
+const char* const kUnavailable = "unavailable: ";
 
-// NVML through dlopen so genlab links without the driver.
+}  // namespace
+
+// NVML through dlopen so genlab links without the driver. `error` says why
+// energy cannot be read (empty when it can).
 struct Nvml {
   using InitFn = int (*)();
-  using HandleFn = int (*)(unsigned, void**);
+  using IndexFn = int (*)(unsigned, void**);
+  using BusFn = int (*)(const char*, void**);
   using EnergyFn = int (*)(void*, unsigned long long*);
+  using ErrorFn = const char* (*)(int);
   void* dev = nullptr;
   EnergyFn energy = nullptr;
-  Nvml() {
-    void* lib = dlopen("libnvidia-ml.so.1", RTLD_LAZY);
-    if (!lib) return;
+  std::string error;
+
+  Nvml(const std::string& lib_name, const std::string& bus_id) {
+    void* lib = dlopen(lib_name.c_str(), RTLD_LAZY);
+    if (!lib) {
+      const char* e = dlerror();
+      error = "NVML not loaded (" + std::string(e ? e : lib_name) + ")";
+      return;
+    }
     auto init = reinterpret_cast<InitFn>(dlsym(lib, "nvmlInit_v2"));
-    auto handle = reinterpret_cast<HandleFn>(dlsym(lib, "nvmlDeviceGetHandleByIndex_v2"));
-    energy = reinterpret_cast<EnergyFn>(dlsym(lib, "nvmlDeviceGetTotalEnergyConsumption"));
-    if (!init || !handle || !energy || init() != 0 || handle(0, &dev) != 0) { energy = nullptr; return; }
+    auto by_index = reinterpret_cast<IndexFn>(dlsym(lib, "nvmlDeviceGetHandleByIndex_v2"));
+    auto by_bus = reinterpret_cast<BusFn>(dlsym(lib, "nvmlDeviceGetHandleByPciBusId_v2"));
+    auto err = reinterpret_cast<ErrorFn>(dlsym(lib, "nvmlErrorString"));
+    auto fn = reinterpret_cast<EnergyFn>(dlsym(lib, "nvmlDeviceGetTotalEnergyConsumption"));
+    auto why = [&](int status) { return err ? std::string(err(status)) : "status " + std::to_string(status); };
+    if (!init || !by_index || !by_bus || !fn) {
+      error = lib_name + " lacks the NVML functions genlab needs";
+      return;
+    }
+    if (int s = init(); s != 0) {
+      error = "nvmlInit failed (" + why(s) + ")";
+      return;
+    }
+    // CUDA's device 0 is not NVML's index 0 under CUDA_VISIBLE_DEVICES: match the PCI bus id
+    if (int s = bus_id.empty() ? by_index(0, &dev) : by_bus(bus_id.c_str(), &dev); s != 0) {
+      error = "NVML has no GPU " + (bus_id.empty() ? std::string("0") : bus_id) + " (" + why(s) + ")";
+      return;
+    }
     unsigned long long mj;
-    if (energy(dev, &mj) != 0) energy = nullptr;
+    if (int s = fn(dev, &mj); s != 0) {
+      error = "this GPU has no NVML energy counter (" + why(s) + ")";
+      return;
+    }
+    energy = fn;
   }
   double joules() const {
     unsigned long long mj = 0;
     energy(dev, &mj);
     return double(mj) * 1e-3;
   }
+  // One per library and device, loaded once (and never unloaded: meters may outlive statics).
+  static const Nvml& get(const std::string& bus_id) {
+    const char* env = std::getenv("GENLAB_NVML_LIBRARY");
+    const std::string lib = env && *env ? env : "libnvidia-ml.so.1";
+    static std::mutex m;
+    static auto* cache = new std::map<std::string, Nvml*>;
+    std::lock_guard<std::mutex> l(m);
+    Nvml*& n = (*cache)[lib + '\n' + bus_id];
+    if (!n) n = new Nvml(lib, bus_id);
+    return *n;
+  }
 };
-const Nvml& nvml() {
-  static Nvml n;
-  return n;
-}
-
-}  // namespace
 
 double Meter::watts_per_core() {
   if (const char* s = std::getenv("GENLAB_WATTS_PER_CORE")) return std::atof(s);
   return 10.0;
 }
 
+bool Reading::available() const { return source.rfind(kUnavailable, 0) != 0; }
+
 std::string Reading::str() const {
   std::ostringstream os;
   os.precision(4);
-  os << joules << " J (" << source << (assumption.empty() ? "" : ", " + assumption) << ")";
+  if (!available()) {  // no figure: what was not metered, and why
+    os << (scope.empty() ? "" : scope + " ") << "n/a (" << source << ")";
+    return os.str();
+  }
+  os << joules << " J (" << source;
+  if (!scope.empty()) os << ", " << scope << (assumption.empty() ? "" : ": " + assumption);
+  else if (!assumption.empty()) os << ", " << assumption;
+  os << ")";
   return os.str();
 }
 
+std::string str(const std::vector<Reading>& readings) {
+  std::string out;
+  for (const Reading& r : readings) out += (out.empty() ? "" : " + ") + r.str();
+  return out;
+}
+
 Meter::Meter(bool gpu) {
-  if (gpu && nvml().energy) source_ = "nvml";
-  else if (!rapl_files().empty()) source_ = "rapl";
-  else source_ = "estimate";
+  if (gpu && !cuda::emulated()) {
+    const Nvml& n = Nvml::get(cuda::pci_bus_id());
+    if (n.error.empty()) {
+      source_ = "nvml";
+      nvml_ = &n;
+      return;
+    }
+  }
+  source_ = rapl_files().empty() ? "estimate" : "rapl";
+}
+
+Meter Meter::host() {
+  Meter m(false);
+  m.scope_ = "host";
+  return m;
+}
+
+Meter Meter::cuda_device() {
+  Meter m(false);
+  m.scope_ = "GPU";
+  if (cuda::emulated()) {
+    m.source_ = std::string(kUnavailable) + "emulated CUDA device, no GPU to meter";
+    return m;
+  }
+  const Nvml& n = Nvml::get(cuda::pci_bus_id());
+  m.source_ = n.error.empty() ? "nvml" : kUnavailable + n.error;
+  if (n.error.empty()) m.nvml_ = &n;
+  return m;
 }
 
 double Meter::read_energy() const {
-  if (source_ == "nvml") return nvml().joules();
+  if (nvml_) return nvml_->joules();
   if (source_ == "rapl") {
     double j = 0;
     for (auto& p : rapl_files()) {
@@ -100,7 +180,8 @@ double Meter::read_energy() const {
     }
     return j;
   }
-  return cpu_seconds() * watts_per_core();
+  if (source_ == "estimate") return cpu_seconds() * watts_per_core();
+  return 0;  // unavailable
 }
 
 void Meter::start() {
@@ -113,6 +194,7 @@ Reading Meter::stop() const {
   Reading r;
   r.seconds = wall_now() - start_wall_;
   r.source = source_;
+  r.scope = scope_;
   r.joules = read_energy() - start_energy_;
   if (source_ == "estimate") {
     std::ostringstream os;

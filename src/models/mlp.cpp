@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "genlab/backend/cuda.hpp"
 #include "genlab/io/checkpoint.hpp"
 #include "genlab/optim/optim.hpp"
 
@@ -34,14 +35,23 @@ double accuracy(nn::Module& model, const data::TensorDataset& ds, int64_t batch_
   return double(correct) / double(std::max<int64_t>(ds.size(), 1));
 }
 
+std::string TrainResult::energy_str() const {
+  return gpu_energy ? energy::str({*gpu_energy, energy}) : energy.str();
+}
+
 TrainResult train_classifier(nn::Module& model, const data::TensorDataset& train, const data::TensorDataset& test,
                              const TrainOptions& o, const std::string& checkpoint) {
   model.to(o.device);
   optim::Adam opt(model.parameters(), {.lr = o.lr});
   data::DataLoader loader(train, {.batch_size = o.batch_size, .shuffle = true, .drop_last = false, .seed = o.seed});
   TrainResult res;
-  energy::Meter meter;
+  // a GPU run meters the GPU and the host (which drives it) apart
+  const bool gpu = o.device.is_cuda();
+  energy::Meter meter = gpu ? energy::Meter::host() : energy::Meter();
+  std::optional<energy::Meter> gpu_meter;
+  if (gpu) gpu_meter = energy::Meter::cuda_device();
   meter.start();
+  if (gpu_meter) gpu_meter->start();
   model.train();
   const int64_t total_steps = o.epochs * loader.num_batches();
   int64_t step = 0;
@@ -68,6 +78,10 @@ TrainResult train_classifier(nn::Module& model, const data::TensorDataset& train
     if (o.verbose)
       std::printf("epoch %2lld  loss %.4f  test accuracy %.4f  (%.2f s)\n", (long long)ep + 1,
                   loss_sum / double(std::max<int64_t>(nb, 1)), acc, secs);
+  }
+  if (gpu_meter) {
+    cuda::synchronize();  // the GPU's work is done before its counter is read
+    res.gpu_energy = gpu_meter->stop();
   }
   res.energy = meter.stop();
   res.test_accuracy = res.epochs.empty() ? accuracy(model, test) : res.epochs.back().test_accuracy;

@@ -5,6 +5,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "genlab/backend/cpu.hpp"
@@ -13,6 +14,7 @@ namespace genlab::cuda {
 
 bool built();             // compiled with nvcc
 int device_count();       // 0 when no GPU (or no driver); 1 when emulated
+std::string pci_bus_id(); // of cuda:0 ("0000:1b:00.0", which NVML accepts); empty when emulated or unknown
 
 // The emulated device: with GENLAB_CUDA_EMULATE=1 in the environment, or after
 // set_emulated(true), "cuda:0" is host memory and the kernel bodies run through

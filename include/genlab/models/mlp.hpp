@@ -4,6 +4,7 @@
 //   torch.nn.Sequential: "0.weight", "0.bias", "2.weight", ...
 #pragma once
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,7 +36,11 @@ struct EpochStats {
 struct TrainResult {
   std::vector<EpochStats> epochs;
   double test_accuracy = 0;
-  energy::Reading energy;
+  energy::Reading energy;  // the host's (scoped "host" on a GPU run)
+  // On a CUDA run, the GPU's own reading (NVML, or "unavailable: <why>").
+  std::optional<energy::Reading> gpu_energy;
+  // Every reading with its source: "25.1 J (nvml, GPU) + 180 J (estimate, host: 10 W per busy core)".
+  std::string energy_str() const;
 };
 
 // Adam + cross-entropy on `train`, evaluating accuracy on `test` after each epoch.
