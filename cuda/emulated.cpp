@@ -15,6 +15,7 @@
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <vector>
 
 #include "emulate.hpp"
 #include "impl.hpp"
@@ -99,6 +100,22 @@ template <class Body>
 void launch_rows(int64_t rows, Body body, size_t shared_per_thread = sizeof(float)) {
   Access access;
   emulate::launch(unsigned(std::min<int64_t>(rows, kMaxGrid)), kBlock, kBlock * shared_per_thread, body);
+}
+// x rounded to TF32 (10 explicit mantissa bits), to nearest, ties to even;
+// inf and NaN stay as they are, and a value past TF32's largest rounds to inf.
+float round_to_tf32(float x) {
+  uint32_t u;
+  std::memcpy(&u, &x, sizeof u);
+  if ((u & 0x7f800000u) != 0x7f800000u) u = (u + 0xfffu + ((u >> 13) & 1u)) & ~0x1fffu;
+  std::memcpy(&x, &u, sizeof x);
+  return x;
+}
+// A rows x cols matrix with leading dimension ld, rounded to TF32 and packed (ld = cols).
+std::vector<float> tf32_copy(const float* p, int64_t rows, int64_t cols, int64_t ld) {
+  std::vector<float> out(size_t(rows * cols));
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < cols; ++j) out[size_t(i * cols + j)] = round_to_tf32(p[i * ld + j]);
+  return out;
 }
 }  // namespace
 
@@ -265,11 +282,22 @@ void index_rows_backward<Emulated>(const float* g, const int64_t* index, bool pe
       kernels::index_rows_backward_body(c, g, index, per_element, gsrc, outer, src_n, n, inner);
     });
 }
+// cuBLAS's TF32 path stood in for: A and B rounded to TF32, then the CPU GEMM
+// (FP32 products and sums, as the tensor cores accumulate). cuBLAS does not
+// document its FP32 -> TF32 conversion; we round to nearest, ties to even (the
+// IEEE default, and what TensorFlow documents: inputs "rounded" to 10 bits).
+// CUDA's __float_to_tf32 (cvt.rna) breaks ties away from zero instead, and
+// PyTorch's notes say "only the first 10 bits of the input mantissa are read"
+// (truncation): all three agree within one TF32 ulp (2^-10 relative), and a
+// real GPU is tested at PyTorch's TF32 tolerance (Gpu.Float32MatmulPrecision).
 template <>
 void gemm<Emulated>(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
-                    const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+                    const float* b, int64_t ldb, float beta, float* c, int64_t ldc, bool tf32) {
   Access access;
-  cpu::gemm<float>(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  if (!tf32) return cpu::gemm<float>(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  // op(A) is m x k, stored (ta ? k x m : m x k) with leading dimension lda; likewise B
+  const std::vector<float> a32 = tf32_copy(a, ta ? k : m, ta ? m : k, lda), b32 = tf32_copy(b, tb ? n : k, tb ? k : n, ldb);
+  cpu::gemm<float>(ta, tb, m, n, k, alpha, a32.data(), ta ? m : k, b32.data(), tb ? k : n, beta, c, ldc);
 }
 
 }  // namespace genlab::cuda::impl

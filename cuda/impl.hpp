@@ -11,6 +11,9 @@ namespace genlab::cuda::impl {
 struct Gpu;
 struct Emulated;
 
+// Whether float32 GEMMs may use TF32 (set_float32_matmul_precision "high" or "medium").
+bool tf32_allowed();
+
 template <class B> int device_count();
 template <class B> std::string pci_bus_id();
 template <class B> void* malloc(size_t nbytes);
@@ -68,8 +71,10 @@ void index_rows(const float* src, const int64_t* index, bool per_element, float*
 template <class B>
 void index_rows_backward(const float* g, const int64_t* index, bool per_element, float* gsrc, int64_t outer,
                          int64_t src_n, int64_t n, int64_t inner);
+// tf32: set_float32_matmul_precision allows TF32 (passed in, so the GPU
+// library needs nothing from the host one)
 template <class B>
 void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
-          const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
+          const float* b, int64_t ldb, float beta, float* c, int64_t ldc, bool tf32);
 
 }  // namespace genlab::cuda::impl

@@ -73,13 +73,18 @@ void memcpy_d2d<Gpu>(void* dst, const void* src, size_t n) {
 template <>
 void synchronize<Gpu>() { check(cudaDeviceSynchronize(), "synchronize"); }
 
-// Row-major C = op(A) op(B) is column-major C^T = op(B)^T op(A)^T: swap the operands.
+// Row-major C = op(A) op(B) is column-major C^T = op(B)^T op(A)^T: swap the
+// operands. The compute type carries the precision per call (no handle state):
+// CUBLAS_COMPUTE_32F_FAST_TF32 lets cuBLAS round the inputs to TF32 for the
+// tensor cores, CUBLAS_COMPUTE_32F keeps FP32 (what cublasSgemm computes).
 template <>
 void gemm<Gpu>(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
-               const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
-  check_blas(cublasSgemm(handle(), tb ? CUBLAS_OP_T : CUBLAS_OP_N, ta ? CUBLAS_OP_T : CUBLAS_OP_N, int(n), int(m), int(k),
-                         &alpha, b, int(ldb), a, int(lda), &beta, c, int(ldc)),
-             "sgemm");
+               const float* b, int64_t ldb, float beta, float* c, int64_t ldc, bool tf32) {
+  const cublasComputeType_t compute = tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
+  check_blas(cublasGemmEx(handle(), tb ? CUBLAS_OP_T : CUBLAS_OP_N, ta ? CUBLAS_OP_T : CUBLAS_OP_N, int(n), int(m), int(k),
+                          &alpha, b, CUDA_R_32F, int(ldb), a, CUDA_R_32F, int(lda), &beta, c, CUDA_R_32F, int(ldc), compute,
+                          CUBLAS_GEMM_DEFAULT),
+             tf32 ? "gemm (TF32)" : "gemm");
 }
 
 }  // namespace impl

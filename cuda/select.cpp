@@ -120,7 +120,7 @@ void index_rows_backward(const float* g, const int64_t* index, bool per_element,
 }
 void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda, const float* b,
           int64_t ldb, float beta, float* c, int64_t ldc) {
-  GENLAB_CUDA_SELECT(gemm, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  GENLAB_CUDA_SELECT(gemm, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, impl::tf32_allowed());
 }
 
 }  // namespace genlab::cuda

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
+#include <fstream>
 #include <functional>
 
 #include <genlab/genlab.hpp>
@@ -252,4 +254,51 @@ TEST(Gpu, NonFloatViewsCopyBothWays) {
   Tensor table = Tensor::randn({3, 4});
   EXPECT_EQ(ops::embedding(table.to(Device::cuda()), idx).to(Device::cpu()).to_vector<float>(),
             ops::embedding(table, idx.to(Device::cpu())).to_vector<float>());
+}
+
+// set_float32_matmul_precision on the device (fixture: numpy,
+// tests/parity/make_tf32_fixtures.py). "highest" is FP32; "high" rounds the
+// inputs to TF32: on the emulated device exactly as numpy does (to nearest,
+// even), so its results match numpy's TF32 products at FP32 tolerance; a GPU's
+// conversion may differ by a TF32 ulp, so it is held to PyTorch's TF32 test
+// tolerance (tf32_on_and_off(0.005)). Either way "high" differs from FP32 by
+// about TF32's error.
+TEST(Gpu, Float32MatmulPrecision) {
+  REQUIRE_GPU();
+  std::string path = genlab::testing::parity_dir() + "/tf32_matmul.safetensors";
+  if (!std::ifstream(path)) path = GENLAB_TEST_DIR "/parity/tf32_matmul.safetensors";  // make test regenerates others only
+  const auto f = io::SafeTensors::open(path);
+  Tensor a = f.get("a").to(Device::cuda()), b = f.get("b").to(Device::cuda()), x = f.get("x").to(Device::cuda());
+  const auto c_fp32 = f.get("c_fp32").to_vector<double>(), c_tf32 = f.get("c_tf32").to_vector<double>();
+  const auto x32 = f.get("x").to_vector<float>(), x_tf32 = f.get("x_tf32").to_vector<float>();
+  std::vector<float> eye_v(64, 0.f);
+  for (size_t i = 0; i < 8; ++i) eye_v[i * 9] = 1.f;
+  const Tensor eye = Tensor::from_vector(eye_v, {8, 8}).to(Device::cuda());
+  auto max_diff = [](const std::vector<float>& got, const std::vector<double>& ref, double rtol) {
+    double worst = 0;  // largest |got - ref| - rtol |ref|
+    for (size_t i = 0; i < ref.size(); ++i) worst = std::max(worst, std::abs(got[i] - ref[i]) - rtol * std::abs(ref[i]));
+    return worst;
+  };
+  const double fp32_atol = 1e-5, fp32_rtol = 1.3e-6, tf32_tol = 0.005;  // PyTorch's float32 defaults; its TF32 tests
+  double tf32_err = 0;  // TF32's own error on this product, numpy's
+  for (size_t i = 0; i < c_fp32.size(); ++i) tf32_err = std::max(tf32_err, std::abs(c_tf32[i] - c_fp32[i]));
+  ASSERT_GT(tf32_err, 100 * fp32_atol);
+
+  ASSERT_EQ(get_float32_matmul_precision(), "highest");
+  auto hi = ops::matmul(a, b).to(Device::cpu()).to_vector<float>(), xi = ops::matmul(x, eye).to(Device::cpu()).to_vector<float>();
+  EXPECT_LE(max_diff(hi, c_fp32, fp32_rtol), fp32_atol);
+  EXPECT_EQ(xi, x32);
+  set_float32_matmul_precision("high");
+  auto lo = ops::matmul(a, b).to(Device::cpu()).to_vector<float>(), xl = ops::matmul(x, eye).to(Device::cpu()).to_vector<float>();
+  set_float32_matmul_precision("highest");
+  if (!cuda::emulated() && lo == hi) GTEST_SKIP() << "this GPU gave FP32 results at \"high\": no TF32 tensor cores (before sm_80)";
+  EXPECT_GE(max_diff(lo, c_fp32, 0), 0.5 * tf32_err) << "\"high\" should differ from FP32 by about TF32's error";
+  EXPECT_LE(max_diff(lo, c_fp32, 0), tf32_tol);
+  if (cuda::emulated()) {
+    EXPECT_LE(max_diff(lo, c_tf32, fp32_rtol), fp32_atol);
+    EXPECT_EQ(xl, x_tf32);  // x @ I is the rounding itself, ties to even
+  } else {
+    EXPECT_LE(max_diff(lo, c_tf32, 0), tf32_tol);
+    for (size_t i = 0; i < x32.size(); ++i) EXPECT_NEAR(xl[i], x_tf32[i], std::abs(x_tf32[i]) / 1024) << "x @ I, " << i;
+  }
 }

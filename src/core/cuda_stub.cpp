@@ -96,7 +96,7 @@ void index_rows_backward<Gpu>(const float*, const int64_t*, bool, float*, int64_
 }
 template <>
 void gemm<Gpu>(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t, const float*, int64_t, float, float*,
-               int64_t) {
+               int64_t, bool) {
   unavailable("gemm");
 }
 }  // namespace impl

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "genlab/backend/cpu.hpp"
+#include "genlab/core/precision.hpp"  // set_float32_matmul_precision: TF32 for gemm
 
 namespace genlab::cuda {
 
@@ -86,6 +87,8 @@ void index_rows(const float* src, const int64_t* index, bool per_element, float*
                 int64_t n, int64_t inner);
 void index_rows_backward(const float* g, const int64_t* index, bool per_element, float* gsrc, int64_t outer,
                          int64_t src_n, int64_t n, int64_t inner);
+// Row-major C = alpha op(A) op(B) + beta C through cuBLAS: FP32, or TF32
+// tensor cores after set_float32_matmul_precision("high") (genlab/core/precision.hpp).
 void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
           const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
 
