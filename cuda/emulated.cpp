@@ -117,6 +117,16 @@ std::vector<float> tf32_copy(const float* p, int64_t rows, int64_t cols, int64_t
     for (int64_t j = 0; j < cols; ++j) out[size_t(i * cols + j)] = round_to_tf32(p[i * ld + j]);
   return out;
 }
+// A cached row kernel with its plan's geometry (grid capped at kMaxGrid):
+// body(Int<pack>, Int<chunks>, ctx).
+template <int MaxChunks = kernels::kMaxChunks, class Body>
+void launch_plan(const kernels::RowPlan& plan, int64_t rows, Body body) {
+  Access access;
+  kernels::dispatch_plan<MaxChunks>(plan, [&](auto p, auto ch) {
+    emulate::launch(kernels::plan_grid(plan, rows, kMaxGrid), plan.block, plan.shared_bytes(),
+                    [&](emulate::Ctx& c) { body(p, ch, c); });
+  });
+}
 }  // namespace
 
 template <>
@@ -177,26 +187,55 @@ template <>
 void sum_rows<Emulated>(const float* x, float* out, int64_t rows, int64_t cols) {
   if (rows > 0) launch_rows(rows, [&](emulate::Ctx& c) { kernels::sum_rows_body(c, x, out, rows, cols); });
 }
+// The row-wise kernels: the cached bodies with the GPU's plan (so the same
+// instantiations run here), or the multi-pass bodies for longer rows.
 template <>
 void softmax<Emulated>(const float* x, float* y, int64_t rows, int64_t cols, bool log) {
-  if (rows > 0 && cols > 0) launch_rows(rows, [&](emulate::Ctx& c) { kernels::softmax_body(c, x, y, rows, cols, log); });
+  if (rows == 0 || cols == 0) return;
+  const auto plan = kernels::plan_rows(cols, kernels::aligned16(x) && kernels::aligned16(y));
+  if (plan.chunks == 0) return launch_rows(rows, [&](emulate::Ctx& c) { kernels::softmax_body(c, x, y, rows, cols, log); });
+  launch_plan(plan, rows, [&](auto p, auto ch, emulate::Ctx& c) {
+    kernels::softmax_cached_body<decltype(p)::value, decltype(ch)::value>(c, x, y, rows, cols, log, plan.threads);
+  });
 }
 template <>
 void softmax_backward<Emulated>(const float* y, const float* gy, float* gx, int64_t rows, int64_t cols, bool log) {
-  if (rows > 0 && cols > 0)
-    launch_rows(rows, [&](emulate::Ctx& c) { kernels::softmax_backward_body(c, y, gy, gx, rows, cols, log); });
+  if (rows == 0 || cols == 0) return;
+  const bool aligned = kernels::aligned16(y) && kernels::aligned16(gy) && kernels::aligned16(gx);
+  const auto plan = kernels::plan_rows(cols, aligned, kernels::kBackwardChunks);
+  if (plan.chunks == 0)
+    return launch_rows(rows, [&](emulate::Ctx& c) { kernels::softmax_backward_body(c, y, gy, gx, rows, cols, log); });
+  launch_plan<kernels::kBackwardChunks>(plan, rows, [&](auto p, auto ch, emulate::Ctx& c) {
+    kernels::softmax_backward_cached_body<decltype(p)::value, decltype(ch)::value>(c, y, gy, gx, rows, cols, log,
+                                                                                    plan.threads);
+  });
 }
 template <>
 void norm_rows<Emulated>(const float* x, const float* w, const float* b, float* y, float* mean, float* rstd, int64_t rows,
                          int64_t cols, float eps) {
-  if (rows > 0 && cols > 0)
-    launch_rows(rows, [&](emulate::Ctx& c) { kernels::norm_rows_body(c, x, w, b, y, mean, rstd, rows, cols, eps); });
+  if (rows == 0 || cols == 0) return;
+  const bool aligned = kernels::aligned16(x) && kernels::aligned16(w) && kernels::aligned16(b) && kernels::aligned16(y);
+  const auto plan = kernels::plan_rows(cols, aligned);
+  if (plan.chunks == 0)
+    return launch_rows(rows, [&](emulate::Ctx& c) { kernels::norm_rows_body(c, x, w, b, y, mean, rstd, rows, cols, eps); });
+  launch_plan(plan, rows, [&](auto p, auto ch, emulate::Ctx& c) {
+    kernels::norm_rows_cached_body<decltype(p)::value, decltype(ch)::value>(c, x, w, b, y, mean, rstd, rows, cols, eps,
+                                                                             plan.threads);
+  });
 }
 template <>
 void norm_rows_backward<Emulated>(const float* x, const float* w, const float* mean, const float* rstd, const float* gy,
                                   float* gx, float* gw, float* gb, int64_t rows, int64_t cols) {
   if (rows == 0 || cols == 0) return;
-  launch_rows(rows, [&](emulate::Ctx& c) { kernels::norm_rows_backward_body(c, x, w, mean, rstd, gy, gx, rows, cols); });
+  const bool aligned = kernels::aligned16(x) && kernels::aligned16(w) && kernels::aligned16(gy) && kernels::aligned16(gx);
+  const auto plan = kernels::plan_rows(cols, aligned, kernels::kBackwardChunks);
+  if (plan.chunks == 0)
+    launch_rows(rows, [&](emulate::Ctx& c) { kernels::norm_rows_backward_body(c, x, w, mean, rstd, gy, gx, rows, cols); });
+  else
+    launch_plan<kernels::kBackwardChunks>(plan, rows, [&](auto p, auto ch, emulate::Ctx& c) {
+      kernels::norm_rows_backward_cached_body<decltype(p)::value, decltype(ch)::value>(c, x, w, mean, rstd, gy, gx, rows,
+                                                                                        cols, plan.threads);
+    });
   if (gw || gb)
     launch(cols, [&](emulate::Ctx& c) { kernels::norm_param_grads_body(c, x, mean, rstd, gy, gw, gb, rows, cols); });
 }

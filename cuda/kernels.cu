@@ -1,4 +1,4 @@
-// __global__ wrappers around the kernel bodies in kernels.cuh, and their launches.
+// __global__ wrappers around the kernel bodies in kernels.cuh (and norm.cuh), and their launches.
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -58,6 +58,34 @@ __global__ void norm_param_grads_kernel(const float* x, const float* mean, const
                                         float* gb, int64_t rows, int64_t cols) {
   DeviceCtx c;
   kernels::norm_param_grads_body(c, x, mean, rstd, gy, gw, gb, rows, cols);
+}
+// The register-cached row kernels (norm.cuh), instantiated per RowPlan's pack
+// and chunks; blocks of up to kMaxRowThreads threads (128 registers each).
+template <int P, int C>
+__global__ void __launch_bounds__(kernels::kMaxRowThreads) softmax_cached_kernel(const float* x, float* y, int64_t rows, int64_t cols,
+                                                              bool log, unsigned tpr) {
+  DeviceCtx c;
+  kernels::softmax_cached_body<P, C>(c, x, y, rows, cols, log, tpr);
+}
+template <int P, int C>
+__global__ void __launch_bounds__(kernels::kMaxRowThreads) softmax_backward_cached_kernel(const float* y, const float* gy, float* gx,
+                                                                       int64_t rows, int64_t cols, bool log, unsigned tpr) {
+  DeviceCtx c;
+  kernels::softmax_backward_cached_body<P, C>(c, y, gy, gx, rows, cols, log, tpr);
+}
+template <int P, int C>
+__global__ void __launch_bounds__(kernels::kMaxRowThreads) norm_rows_cached_kernel(const float* x, const float* w, const float* b, float* y,
+                                                                float* mean, float* rstd, int64_t rows, int64_t cols,
+                                                                float eps, unsigned tpr) {
+  DeviceCtx c;
+  kernels::norm_rows_cached_body<P, C>(c, x, w, b, y, mean, rstd, rows, cols, eps, tpr);
+}
+template <int P, int C>
+__global__ void __launch_bounds__(kernels::kMaxRowThreads) norm_rows_backward_cached_kernel(const float* x, const float* w, const float* mean,
+                                                                         const float* rstd, const float* gy, float* gx,
+                                                                         int64_t rows, int64_t cols, unsigned tpr) {
+  DeviceCtx c;
+  kernels::norm_rows_backward_cached_body<P, C>(c, x, w, mean, rstd, gy, gx, rows, cols, tpr);
 }
 __global__ void cross_entropy_rows_kernel(const float* x, const int64_t* target, float* loss, float* lse, int64_t rows,
                                           int64_t cols, int64_t ignore_index, float smoothing) {
@@ -120,7 +148,8 @@ __global__ void index_rows_backward_kernel(const float* g, const int64_t* index,
 
 constexpr unsigned kBlock = 256;
 unsigned grid_for(int64_t n) { return unsigned(std::clamp<int64_t>((n + kBlock - 1) / kBlock, 1, 65535)); }
-unsigned grid_for_rows(int64_t rows) { return unsigned(std::min<int64_t>(rows, 65535)); }  // one block per row
+constexpr int64_t kMaxRowGrid = 65535;
+unsigned grid_for_rows(int64_t rows) { return unsigned(std::min<int64_t>(rows, kMaxRowGrid)); }  // one block per row
 void check_launch(const char* what) {
   cudaError_t e = cudaGetLastError();
   GENLAB_CHECK(e == cudaSuccess, "CUDA kernel ", what, " failed to launch: ", cudaGetErrorString(e));
@@ -171,13 +200,32 @@ void sum_rows<Gpu>(const float* x, float* out, int64_t rows, int64_t cols) {
 template <>
 void softmax<Gpu>(const float* x, float* y, int64_t rows, int64_t cols, bool log) {
   if (rows == 0 || cols == 0) return;
-  softmax_kernel<<<grid_for_rows(rows), kBlock, kBlock * sizeof(float)>>>(x, y, rows, cols, log);
+  const auto plan = kernels::plan_rows(cols, kernels::aligned16(x) && kernels::aligned16(y));
+  if (plan.chunks == 0) {
+    softmax_kernel<<<grid_for_rows(rows), kBlock, kBlock * sizeof(float)>>>(x, y, rows, cols, log);
+  } else {
+    kernels::dispatch_plan(plan, [&](auto p, auto ch) {
+      softmax_cached_kernel<decltype(p)::value, decltype(ch)::value>
+          <<<kernels::plan_grid(plan, rows, kMaxRowGrid), plan.block, plan.shared_bytes()>>>(x, y, rows, cols, log,
+                                                                                             plan.threads);
+    });
+  }
   check_launch("softmax");
 }
 template <>
 void softmax_backward<Gpu>(const float* y, const float* gy, float* gx, int64_t rows, int64_t cols, bool log) {
   if (rows == 0 || cols == 0) return;
-  softmax_backward_kernel<<<grid_for_rows(rows), kBlock, kBlock * sizeof(float)>>>(y, gy, gx, rows, cols, log);
+  const bool aligned = kernels::aligned16(y) && kernels::aligned16(gy) && kernels::aligned16(gx);
+  const auto plan = kernels::plan_rows(cols, aligned, kernels::kBackwardChunks);
+  if (plan.chunks == 0) {
+    softmax_backward_kernel<<<grid_for_rows(rows), kBlock, kBlock * sizeof(float)>>>(y, gy, gx, rows, cols, log);
+  } else {
+    kernels::dispatch_plan<kernels::kBackwardChunks>(plan, [&](auto p, auto ch) {
+      softmax_backward_cached_kernel<decltype(p)::value, decltype(ch)::value>
+          <<<kernels::plan_grid(plan, rows, kMaxRowGrid), plan.block, plan.shared_bytes()>>>(y, gy, gx, rows, cols, log,
+                                                                                             plan.threads);
+    });
+  }
   check_launch("softmax_backward");
 }
 
@@ -185,14 +233,35 @@ template <>
 void norm_rows<Gpu>(const float* x, const float* w, const float* b, float* y, float* mean, float* rstd, int64_t rows,
                     int64_t cols, float eps) {
   if (rows == 0 || cols == 0) return;
-  norm_rows_kernel<<<grid_for_rows(rows), kBlock, kBlock * sizeof(float)>>>(x, w, b, y, mean, rstd, rows, cols, eps);
+  const bool aligned = kernels::aligned16(x) && kernels::aligned16(w) && kernels::aligned16(b) && kernels::aligned16(y);
+  const auto plan = kernels::plan_rows(cols, aligned);
+  if (plan.chunks == 0) {
+    norm_rows_kernel<<<grid_for_rows(rows), kBlock, kBlock * sizeof(float)>>>(x, w, b, y, mean, rstd, rows, cols, eps);
+  } else {
+    kernels::dispatch_plan(plan, [&](auto p, auto ch) {
+      norm_rows_cached_kernel<decltype(p)::value, decltype(ch)::value>
+          <<<kernels::plan_grid(plan, rows, kMaxRowGrid), plan.block, plan.shared_bytes()>>>(x, w, b, y, mean, rstd, rows,
+                                                                                             cols, eps, plan.threads);
+    });
+  }
   check_launch("norm_rows");
 }
 template <>
 void norm_rows_backward<Gpu>(const float* x, const float* w, const float* mean, const float* rstd, const float* gy,
                              float* gx, float* gw, float* gb, int64_t rows, int64_t cols) {
   if (rows == 0 || cols == 0) return;
-  norm_rows_backward_kernel<<<grid_for_rows(rows), kBlock, kBlock * sizeof(float)>>>(x, w, mean, rstd, gy, gx, rows, cols);
+  const bool aligned = kernels::aligned16(x) && kernels::aligned16(w) && kernels::aligned16(gy) && kernels::aligned16(gx);
+  const auto plan = kernels::plan_rows(cols, aligned, kernels::kBackwardChunks);
+  if (plan.chunks == 0) {
+    norm_rows_backward_kernel<<<grid_for_rows(rows), kBlock, kBlock * sizeof(float)>>>(x, w, mean, rstd, gy, gx, rows,
+                                                                                        cols);
+  } else {
+    kernels::dispatch_plan<kernels::kBackwardChunks>(plan, [&](auto p, auto ch) {
+      norm_rows_backward_cached_kernel<decltype(p)::value, decltype(ch)::value>
+          <<<kernels::plan_grid(plan, rows, kMaxRowGrid), plan.block, plan.shared_bytes()>>>(x, w, mean, rstd, gy, gx,
+                                                                                             rows, cols, plan.threads);
+    });
+  }
   check_launch("norm_rows_backward");
   if (!gw && !gb) return;
   norm_param_grads_kernel<<<grid_for(cols), kBlock>>>(x, mean, rstd, gy, gw, gb, rows, cols);

@@ -1,25 +1,19 @@
 // CUDA kernel bodies, written once and compiled twice: by nvcc as __global__
-// kernels (elementwise.cu) and by the host compiler for the CPU emulation
+// kernels (kernels.cu) and by the host compiler for the CPU emulation
 // harness (emulate.hpp), which runs every block's threads with real shared
 // memory and __syncthreads barriers so the indexing is tested without a GPU.
-//
-// A body takes a context `c` with block(), thread(), block_dim(), grid_dim(),
-// shared<T>(), sync() and atomic_add(); DeviceCtx (here) maps them to CUDA
-// built-ins.
+// The context a body takes, and the reductions, are in common.cuh; the
+// row-wise softmax and norm kernels in norm.cuh.
 #pragma once
 #include <cmath>
 #include <cstdint>
 #include <vector>
 
+#include "common.cuh"
 #include "genlab/backend/cpu.hpp"  // UnaryOp, BinaryOp
 #include "genlab/core/error.hpp"
 #include "genlab/core/shape.hpp"
-
-#if defined(__CUDACC__)
-#define GENLAB_HD __host__ __device__
-#else
-#define GENLAB_HD
-#endif
+#include "norm.cuh"
 
 namespace genlab::cuda::kernels {
 
@@ -239,42 +233,6 @@ GENLAB_HD void index_rows_backward_body(Ctx& c, const float* g, const int64_t* i
     c.atomic_add(gsrc + index_rows_source(index, per_element, e, src_n, n, inner), g[e]);
 }
 
-// Combines one value per thread of the block through shared memory (a tree
-// of halving strides; block_dim must be a power of two) and returns the
-// result to every thread. `op` is a binary function, e.g. a sum or a max.
-// Sums are reduced as double, and each thread's running sum is a double too,
-// so a row of 1e7 floats rounds about once (a float running sum of 1e7 x 0.1
-// is 1% off). Launches give block_dim floats of shared memory, room for
-// block_dim / 2 doubles: the upper half of the threads first hands its
-// values to the lower half (block_dim >= 2).
-template <class T, class Ctx, class Op>
-GENLAB_HD T block_reduce(Ctx& c, T v, Op op) {
-  T* partial = c.template shared<T>();
-  unsigned n = c.block_dim();
-  if (sizeof(T) > sizeof(float)) {
-    n /= 2;
-    if (c.thread() >= n) partial[c.thread() - n] = v;
-    c.sync();
-    if (c.thread() < n) v = op(v, partial[c.thread()]);
-    c.sync();
-  }
-  if (c.thread() < n) partial[c.thread()] = v;
-  c.sync();
-  for (unsigned stride = n / 2; stride > 0; stride /= 2) {
-    if (c.thread() < stride) partial[c.thread()] = op(partial[c.thread()], partial[c.thread() + stride]);
-    c.sync();
-  }
-  const T result = partial[0];
-  c.sync();  // partial[] is reused by the next reduction
-  return result;
-}
-struct Sum {
-  GENLAB_HD double operator()(double a, double b) const { return a + b; }
-};
-struct Max {
-  GENLAB_HD float operator()(float a, float b) const { return a > b ? a : b; }
-};
-
 // One block per row (grid-stride over rows): each thread sums a strided slice
 // of the row, then the block reduces.
 template <class Ctx>
@@ -333,104 +291,6 @@ GENLAB_HD void max_backward_body(Ctx& c, const float* g, const int64_t* arg, flo
   for (int64_t oi = int64_t(c.block()) * c.block_dim() + c.thread(); oi < outer * inner;
        oi += int64_t(c.block_dim()) * c.grid_dim())
     gx[(oi / inner * r + arg[oi]) * inner + oi % inner] = g[oi];
-}
-
-// Row-wise softmax (or log-softmax when `log`) of x [rows, cols], one block
-// per row: the row's max, then the sum of exp(x - max), each a block reduction.
-template <class Ctx>
-GENLAB_HD void softmax_body(Ctx& c, const float* x, float* y, int64_t rows, int64_t cols, bool log) {
-  for (int64_t r = c.block(); r < rows; r += c.grid_dim()) {
-    const float* xr = x + r * cols;
-    float* yr = y + r * cols;
-    float m = -INFINITY;
-    for (int64_t j = c.thread(); j < cols; j += c.block_dim()) m = xr[j] > m ? xr[j] : m;
-    m = block_reduce(c, m, Max{});
-    double s = 0;
-    for (int64_t j = c.thread(); j < cols; j += c.block_dim()) s += expf(xr[j] - m);
-    s = block_reduce(c, s, Sum{});
-    const float log_s = float(::log(s)), inv_s = float(1.0 / s);
-    for (int64_t j = c.thread(); j < cols; j += c.block_dim()) yr[j] = log ? (xr[j] - m) - log_s : expf(xr[j] - m) * inv_s;
-  }
-}
-
-// Its backward from the output y: softmax gx = y (gy - sum(gy y));
-// log-softmax gx = gy - exp(y) sum(gy).
-template <class Ctx>
-GENLAB_HD void softmax_backward_body(Ctx& c, const float* y, const float* gy, float* gx, int64_t rows, int64_t cols,
-                                     bool log) {
-  for (int64_t r = c.block(); r < rows; r += c.grid_dim()) {
-    const float *yr = y + r * cols, *gr = gy + r * cols;
-    float* xr = gx + r * cols;
-    double sd = 0;
-    for (int64_t j = c.thread(); j < cols; j += c.block_dim()) sd += log ? gr[j] : gr[j] * yr[j];
-    const float s = float(block_reduce(c, sd, Sum{}));
-    for (int64_t j = c.thread(); j < cols; j += c.block_dim()) xr[j] = log ? gr[j] - expf(yr[j]) * s : yr[j] * (gr[j] - s);
-  }
-}
-
-// Row-wise normalisation over cols, one block per row: LayerNorm when `mean`
-// is given (the row means are saved there), RMSNorm (no centring) when it is
-// null. y = (x - mu) * rstd * w + b with rstd = 1 / sqrt(mean((x - mu)^2) + eps);
-// w and b may be null.
-template <class Ctx>
-GENLAB_HD void norm_rows_body(Ctx& c, const float* x, const float* w, const float* b, float* y, float* mean, float* rstd,
-                              int64_t rows, int64_t cols, float eps) {
-  for (int64_t r = c.block(); r < rows; r += c.grid_dim()) {
-    const float* xr = x + r * cols;
-    float mu = 0.f;
-    if (mean) {  // the same branch for the whole block, so every thread reaches the reduction
-      double s = 0;
-      for (int64_t j = c.thread(); j < cols; j += c.block_dim()) s += xr[j];
-      mu = float(block_reduce(c, s, Sum{}) / double(cols));
-    }
-    double ss = 0;
-    for (int64_t j = c.thread(); j < cols; j += c.block_dim()) ss += (xr[j] - mu) * (xr[j] - mu);
-    const float rs = float(1.0 / ::sqrt(block_reduce(c, ss, Sum{}) / double(cols) + double(eps)));
-    if (c.thread() == 0) {
-      if (mean) mean[r] = mu;
-      rstd[r] = rs;
-    }
-    for (int64_t j = c.thread(); j < cols; j += c.block_dim())
-      y[r * cols + j] = (xr[j] - mu) * rs * (w ? w[j] : 1.f) + (b ? b[j] : 0.f);
-  }
-}
-
-// Its input gradient, one block per row: with g = gy * w and xhat = (x - mu) * rstd,
-// gx = rstd * (g - mean(g) - xhat * mean(g * xhat)); RMSNorm drops mean(g).
-template <class Ctx>
-GENLAB_HD void norm_rows_backward_body(Ctx& c, const float* x, const float* w, const float* mean, const float* rstd,
-                                       const float* gy, float* gx, int64_t rows, int64_t cols) {
-  for (int64_t r = c.block(); r < rows; r += c.grid_dim()) {
-    const float *xr = x + r * cols, *gr = gy + r * cols;
-    const float mu = mean ? mean[r] : 0.f, rs = rstd[r];
-    double dg = 0, dgx = 0;
-    for (int64_t j = c.thread(); j < cols; j += c.block_dim()) {
-      const float g = gr[j] * (w ? w[j] : 1.f);
-      dg += g;
-      dgx += g * (xr[j] - mu) * rs;
-    }
-    const float sg = mean ? float(block_reduce(c, dg, Sum{}) / double(cols)) : 0.f;
-    const float sgx = float(block_reduce(c, dgx, Sum{}) / double(cols));
-    for (int64_t j = c.thread(); j < cols; j += c.block_dim())
-      gx[r * cols + j] = rs * (gr[j] * (w ? w[j] : 1.f) - sg - (xr[j] - mu) * rs * sgx);
-  }
-}
-
-// The parameters' gradients, column sums over rows (one thread per column,
-// grid-stride): gw[j] = sum_r gy * xhat, gb[j] = sum_r gy; either may be null.
-template <class Ctx>
-GENLAB_HD void norm_param_grads_body(Ctx& c, const float* x, const float* mean, const float* rstd, const float* gy,
-                                     float* gw, float* gb, int64_t rows, int64_t cols) {
-  for (int64_t j = int64_t(c.block()) * c.block_dim() + c.thread(); j < cols; j += int64_t(c.block_dim()) * c.grid_dim()) {
-    double sw = 0, sb = 0;
-    for (int64_t r = 0; r < rows; ++r) {
-      const float g = gy[r * cols + j];
-      sw += g * (x[r * cols + j] - (mean ? mean[r] : 0.f)) * rstd[r];
-      sb += g;
-    }
-    if (gw) gw[j] = float(sw);
-    if (gb) gb[j] = float(sb);
-  }
 }
 
 // Cross-entropy per row of logits x [rows, cols] against class indices
@@ -546,21 +406,5 @@ GENLAB_HD void sgd_batch_body(Ctx& c, const ParamBatch<cpu::SgdParam<float>>& b,
     sgd_body(c, b.param[s].p, b.param[s].g, b.param[s].buf, b.param[s].n, lr, weight_decay, momentum, dampening, nesterov,
              b.param[s].first);
 }
-
-#if defined(__CUDACC__)
-struct DeviceCtx {
-  __device__ unsigned block() const { return blockIdx.x; }
-  __device__ unsigned thread() const { return threadIdx.x; }
-  __device__ unsigned block_dim() const { return blockDim.x; }
-  __device__ unsigned grid_dim() const { return gridDim.x; }
-  template <class T>
-  __device__ T* shared() const {
-    extern __shared__ unsigned char smem[];
-    return reinterpret_cast<T*>(smem);
-  }
-  __device__ void sync() const { __syncthreads(); }
-  __device__ void atomic_add(float* p, float v) const { atomicAdd(p, v); }
-};
-#endif
 
 }  // namespace genlab::cuda::kernels

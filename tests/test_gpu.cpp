@@ -256,6 +256,90 @@ TEST(Gpu, NonFloatViewsCopyBothWays) {
             ops::embedding(table, idx.to(Device::cpu())).to_vector<float>());
 }
 
+// Row-wise softmax, log_softmax, layer_norm and rms_norm, forward and
+// backward, at the widths that pick each kernel shape (1 and 7: a warp of
+// scalars; 768, 1000: a warp with float4; 4096, 5000: a block per row) and
+// with rows that start 4 bytes off a 16-byte boundary (scalar loads; 5000 of
+// those take the multi-pass kernels), against the formulas evaluated in double here.
+TEST(Gpu, RowKernelsAtEveryWidthMatchADoubleReference) {
+  REQUIRE_GPU();
+  auto check = [](const Tensor& got, const std::vector<double>& ref, double tol, const std::string& what) {
+    auto g = got.to(Device::cpu()).to_vector<float>();
+    ASSERT_EQ(g.size(), ref.size()) << what;
+    for (size_t i = 0; i < ref.size(); ++i) ASSERT_NEAR(g[i], ref[i], tol * (1 + std::abs(ref[i]))) << what << " " << i;
+  };
+  struct Case { int64_t rows; bool misaligned; };
+  for (int64_t cols : {1, 7, 768, 1000, 4096, 5000}) {
+    // a warp per row: more rows than the emulated grid covers at once (16);
+    // a block per row: a few on the emulated device (its threads are slow), many on a GPU
+    const bool warp = cols <= 1000, emu = cuda::emulated();
+    const int64_t many = warp ? (emu ? 19 : 1003) : (emu ? 3 : 301);
+    for (const Case& rc : warp ? std::vector<Case>{{1, false}, {many, false}, {many, true}}
+                               : std::vector<Case>{{many, false}, {emu ? 1 : many, true}}) {
+      {
+        const int64_t rows = rc.rows;
+        const bool misaligned = rc.misaligned;
+        const std::string what = std::to_string(rows) + "x" + std::to_string(cols) + (misaligned ? " misaligned " : " ");
+        manual_seed(uint64_t(cols * 7 + rows));
+        const int64_t n = rows * cols, off = misaligned ? 1 : 0;
+        Tensor xh = Tensor::randn({n}) * 3.0, gh = Tensor::randn({n}), wh = Tensor::randn({cols}), bh = Tensor::randn({cols});
+        auto xv = xh.to_vector<float>(), gv = gh.to_vector<float>(), wv = wh.to_vector<float>(), bv = bh.to_vector<float>();
+        // on the device, a contiguous view at element `off` of a larger buffer
+        auto dev = [&](const Tensor& t, int64_t len, const Shape& s) {
+          Tensor buf = Tensor::zeros({len + off}).to(Device::cuda());
+          buf.slice(0, off, len + off).copy_(t.to(Device::cuda()));
+          return buf.slice(0, off, len + off).reshape(s);
+        };
+        std::vector<double> ys(static_cast<size_t>(n)), yl(ys.size()), gs(ys.size()), gl(ys.size()), yn(ys.size()), gn(ys.size());
+        std::vector<double> yr(ys.size()), gr(ys.size()), gw(size_t(cols), 0.0), gb(size_t(cols), 0.0);
+        for (int64_t r = 0; r < rows; ++r) {
+          const float* x = xv.data() + r * cols;
+          const float* g = gv.data() + r * cols;
+          double m = -INFINITY, s = 0, mu = 0, var = 0, ms = 0;
+          for (int64_t j = 0; j < cols; ++j) m = std::max(m, double(x[j]));
+          for (int64_t j = 0; j < cols; ++j) s += std::exp(x[j] - m), mu += x[j], ms += double(x[j]) * x[j];
+          mu /= double(cols);
+          for (int64_t j = 0; j < cols; ++j) var += (x[j] - mu) * (x[j] - mu);
+          const double rs = 1 / std::sqrt(var / double(cols) + 1e-5), rms = 1 / std::sqrt(ms / double(cols) + 1e-6);  // rms_norm eps
+          double gy = 0, g1 = 0, gwn = 0, gxh = 0, gxr = 0;
+          for (int64_t j = 0; j < cols; ++j) {
+            const size_t i = size_t(r * cols + j);
+            ys[i] = std::exp(x[j] - m) / s, yl[i] = x[j] - m - std::log(s);
+            yn[i] = (x[j] - mu) * rs * wv[size_t(j)] + bv[size_t(j)], yr[i] = x[j] * rms * wv[size_t(j)];
+            gy += g[j] * ys[i], g1 += g[j], gwn += g[j] * wv[size_t(j)];
+            gxh += g[j] * wv[size_t(j)] * (x[j] - mu) * rs, gxr += g[j] * wv[size_t(j)] * x[j] * rms;
+            gw[size_t(j)] += g[j] * (x[j] - mu) * rs, gb[size_t(j)] += g[j];
+          }
+          for (int64_t j = 0; j < cols; ++j) {
+            const size_t i = size_t(r * cols + j);
+            const double gwj = g[j] * wv[size_t(j)];
+            gs[i] = ys[i] * (g[j] - gy), gl[i] = g[j] - std::exp(yl[i]) * g1;
+            gn[i] = rs * (gwj - gwn / double(cols) - (x[j] - mu) * rs * gxh / double(cols));
+            gr[i] = rms * (gwj - x[j] * rms * gxr / double(cols));
+          }
+        }
+        Tensor gd = dev(gh, n, {rows, cols});
+        for (int kind = 0; kind < 4; ++kind) {
+          Tensor x = dev(xh, n, {rows, cols}).requires_grad_(), w = dev(wh, cols, {cols}).requires_grad_();
+          Tensor b = dev(bh, cols, {cols}).requires_grad_();
+          Tensor y = kind == 0 ? ops::softmax(x, -1) : kind == 1 ? ops::log_softmax(x, -1)
+                   : kind == 2 ? ops::layer_norm(x, {cols}, w, b) : ops::rms_norm(x, {cols}, w);
+          const char* name[] = {"softmax", "log_softmax", "layer_norm", "rms_norm"};
+          const auto& yref = kind == 0 ? ys : kind == 1 ? yl : kind == 2 ? yn : yr;
+          const auto& gref = kind == 0 ? gs : kind == 1 ? gl : kind == 2 ? gn : gr;
+          check(y, yref, 2e-5, what + name[kind]);
+          ops::sum(y * gd).backward();
+          check(x.grad(), gref, 2e-4, what + name[kind] + " grad");
+          if (kind == 2) {
+            check(w.grad(), gw, 1e-4, what + "layer_norm weight grad");
+            check(b.grad(), gb, 1e-4, what + "layer_norm bias grad");
+          }
+        }
+      }
+    }
+  }
+}
+
 // set_float32_matmul_precision on the device (fixture: numpy,
 // tests/parity/make_tf32_fixtures.py). "highest" is FP32; "high" rounds the
 // inputs to TF32: on the emulated device exactly as numpy does (to nearest,
