@@ -96,7 +96,7 @@ for lib in libopenblas.so.0 libgfortran.so.5; do
   path=$(awk -v l="$lib" '$1 == l {print $3}' "$W/ldd.txt")
   in_prefix "$path" || fail "ldd $B/genlab: $lib => ${path:-(not linked)}, not the prefix's"
 done
-LIBDIR=${LD_LIBRARY_PATH%%:*}  # the prefix's, first
+LIBDIR=$(find "$P/usr/lib" -mindepth 1 -maxdepth 1 -type d -name '*-linux-gnu*' | sed -n 1p)
 while read -r name _ path _; do
   for d in "$LIBDIR" "$LIBDIR/openblas-openmp"; do
     if [ -n "$path" ] && ! in_prefix "$path" && [ -e "$d/$name" ]; then
