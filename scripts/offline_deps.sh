@@ -194,7 +194,7 @@ fix_absolute_link() {
 }
 
 from() {
-  local dir=$1 prefix=$2 p v f sum n=0 missing=()
+  local dir=$1 prefix=$2 p v f sum d s l n=0 missing=()
   [ -f "$dir/manifest.tsv" ] || die "$dir/manifest.tsv not found: make DIR with 'scripts/deps.sh --download DIR' on a networked Debian machine"
   dir=$(cd "$dir" && pwd)
   while IFS=$'\t' read -r p v f sum; do
@@ -213,11 +213,11 @@ from() {
   fi
   touch "$prefix/.genlab-deps-prefix"
 
-  local ctl
-  ctl=$(mktemp -d)
+  CTL=$(mktemp -d)
+  trap 'rm -rf "$CTL"' EXIT
   while IFS=$'\t' read -r p v f sum; do
     unpack "$dir/$f" "$prefix"
-    unpack "$dir/$f" "$ctl/$p" control
+    unpack "$dir/$f" "$CTL/$p" control
     n=$((n + 1))
   done < <(tail -n +2 "$dir/manifest.tsv")
   say "unpacked $n packages into $prefix"
@@ -234,8 +234,9 @@ from() {
   ARCH=$(find "$prefix/usr/lib" -mindepth 1 -maxdepth 1 -type d -name '*-linux-gnu*' -printf '%f\n' 2>/dev/null | sed -n 1p)
   [ -n "$ARCH" ] || die "no usr/lib/<multiarch> folder in $prefix: were the .debs unpacked?"
 
-  for s in "$ctl"/*/postinst; do [ -f "$s" ] && replay_alternatives "$prefix" "$s"; done
-  rm -rf "$ctl"
+  for s in "$CTL"/*/postinst; do
+    if [ -f "$s" ]; then replay_alternatives "$prefix" "$s"; fi
+  done
   while IFS= read -r -d '' l; do fix_absolute_link "$prefix" "$l"; done < <(find "$prefix" -type l -lname '/*' -print0)
   # pkg-config files name their folders absolutely (prefix=/usr, libdir=/usr/lib/...)
   find "$prefix" -name '*.pc' -type f -exec sed -i -E \
