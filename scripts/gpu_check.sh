@@ -12,6 +12,7 @@
 #   memcheck, racecheck  compute-sanitizer over genlab_gpu_tests
 #   train-mlp          genlab train mlp --device cuda --epochs N (default 10)
 #   bench              genlab_bench --only cuda, rendered by benchmarks/report.py
+#   threads            genlab_bench --only threads: the CPU thread sweep on this (many-core) host
 #
 # A failing step is reported and the rest still run; the exit status is 1 if any step
 # failed. Without nvidia-smi and a visible GPU it stops at once (exit 1); --dry-run prints
@@ -188,6 +189,14 @@ s_bench() {
   python3 -c 'import json, sys; sys.exit(not any(m["group"].startswith("cuda") for m in json.load(open(sys.argv[1]))))' \
     "$run_dir/genlab_cuda_r1.json" || { echo "genlab_bench measured nothing on a CUDA device"; return 1; }
 }
+# GPU machines have many cores: the thread sweep of issue 8.4 (the default
+# against every fixed count, MLP epoch and a transformer-sized GEMM).
+s_threads() {
+  dry || need "$B/benchmarks/genlab_bench" || return 1
+  local run_dir=$B/gpu-check-threads
+  dry || { rm -rf "$run_dir" && mkdir -p "$run_dir"; }
+  run env GENLAB_CUDA_EMULATE=0 "$B/benchmarks/genlab_bench" "$run_dir/genlab_threads_r1.json" --only threads
+}
 
 dry || { mkdir -p "$LOGS" && rm -f "$LOGS"/*.log "$LOGS"/*.out; }
 T0=$SECONDS
@@ -200,6 +209,7 @@ step memcheck s_memcheck
 step racecheck s_racecheck
 step train-mlp s_train_mlp
 step bench s_bench
+step threads s_threads
 if dry; then
   [ $EMULATE = 1 ] || [ -n "$GPU" ] || echo "A run here would stop at once: no GPU is visible (nvidia-smi: ${NVIDIA_SMI:-missing})."
   exit 0
@@ -256,6 +266,15 @@ mkdir -p "$(dirname "$REPORT")"
     render_bench "$B/gpu-check-bench"
   else
     echo "Not run (see the bench step)."
+  fi
+  echo
+  echo "## CPU thread sweep (genlab_bench --only threads, $(nproc) CPUs)"
+  echo
+  if [ -s "$B/gpu-check-threads/genlab_threads_r1.json" ] &&
+    python3 "$ROOT/benchmarks/report.py" "$B/gpu-check-threads" "$B/gpu-check-threads/report.md" >/dev/null; then
+    awk '/^## Thread sweep/ {on = 1; next} on && /^## / {exit} on' "$B/gpu-check-threads/report.md"
+  else
+    echo "Not run (see the threads step)."
   fi
   for r in "${RESULTS[@]}"; do
     read -r id status _ <<<"$r"
