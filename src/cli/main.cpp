@@ -1,11 +1,14 @@
-// The genlab command line: `genlab info FILE`, `genlab train mlp`, `genlab eval mlp`.
+// The genlab command line: `genlab info FILE`, `genlab train mlp`, `genlab eval mlp`, `genlab sysinfo`.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <genlab/genlab.hpp>
 
+#include "sysinfo.hpp"
+
 using namespace genlab;
 
 int main(int argc, char** argv) {
+  cpu::restart_with_right_blas_core(argv);  // once, if OpenBLAS picked kernels below this CPU
   CLI::App app{"genlab: neural model families on CPU and CUDA"};
   app.require_subcommand(1);
 
@@ -32,9 +35,14 @@ int main(int argc, char** argv) {
   eval->add_option("model", eval_model, "model (mlp)")->check(CLI::IsMember({"mlp"}));
   eval->add_option("--checkpoint", eval_ckpt, "checkpoint to load")->capture_default_str();
 
+  auto* sys = app.add_subcommand("sysinfo", "What genlab found on this machine: CPU features, threads, BLAS kernels, "
+                                               "CUDA, energy counters");
+
   CLI11_PARSE(app, argc, argv);
   try {
-    if (*info) {
+    if (*sys) {
+      return cli::sysinfo();
+    } else if (*info) {
       io::SafeTensors f = io::SafeTensors::open(info_path);
       std::printf("%s: %zu tensors, header %llu bytes\n", info_path.c_str(), f.tensors().size(),
                   (unsigned long long)f.header_size());
