@@ -226,17 +226,17 @@ void norm_rows<Emulated>(const float* x, const float* w, const float* b, float* 
 template <>
 void norm_rows_backward<Emulated>(const float* x, const float* w, const float* mean, const float* rstd, const float* gy,
                                   float* gx, float* gw, float* gb, int64_t rows, int64_t cols) {
-  if (rows == 0 || cols == 0) return;
+  if (cols == 0) return;
   const bool aligned = kernels::aligned16(x) && kernels::aligned16(w) && kernels::aligned16(gy) && kernels::aligned16(gx);
   const auto plan = kernels::plan_rows(cols, aligned, kernels::kBackwardChunks);
-  if (plan.chunks == 0)
+  if (rows > 0 && plan.chunks == 0)
     launch_rows(rows, [&](emulate::Ctx& c) { kernels::norm_rows_backward_body(c, x, w, mean, rstd, gy, gx, rows, cols); });
-  else
+  else if (rows > 0)
     launch_plan<kernels::kBackwardChunks>(plan, rows, [&](auto p, auto ch, emulate::Ctx& c) {
       kernels::norm_rows_backward_cached_body<decltype(p)::value, decltype(ch)::value>(c, x, w, mean, rstd, gy, gx, rows,
                                                                                         cols, plan.threads);
     });
-  if (gw || gb)
+  if (gw || gb)  // written even over 0 rows (sums of nothing: 0), as PyTorch's weight and bias gradients
     launch(cols, [&](emulate::Ctx& c) { kernels::norm_param_grads_body(c, x, mean, rstd, gy, gw, gb, rows, cols); });
 }
 template <>

@@ -249,21 +249,24 @@ void norm_rows<Gpu>(const float* x, const float* w, const float* b, float* y, fl
 template <>
 void norm_rows_backward<Gpu>(const float* x, const float* w, const float* mean, const float* rstd, const float* gy,
                              float* gx, float* gw, float* gb, int64_t rows, int64_t cols) {
-  if (rows == 0 || cols == 0) return;
-  const bool aligned = kernels::aligned16(x) && kernels::aligned16(w) && kernels::aligned16(gy) && kernels::aligned16(gx);
-  const auto plan = kernels::plan_rows(cols, aligned, kernels::kBackwardChunks);
-  if (plan.chunks == 0) {
-    norm_rows_backward_kernel<<<grid_for_rows(rows), kBlock, kBlock * sizeof(float)>>>(x, w, mean, rstd, gy, gx, rows,
-                                                                                        cols);
-  } else {
-    kernels::dispatch_plan<kernels::kBackwardChunks>(plan, [&](auto p, auto ch) {
-      norm_rows_backward_cached_kernel<decltype(p)::value, decltype(ch)::value>
-          <<<kernels::plan_grid(plan, rows, kMaxRowGrid), plan.block, plan.shared_bytes()>>>(x, w, mean, rstd, gy, gx,
-                                                                                             rows, cols, plan.threads);
-    });
+  if (cols == 0) return;
+  if (rows > 0) {
+    const bool aligned = kernels::aligned16(x) && kernels::aligned16(w) && kernels::aligned16(gy) && kernels::aligned16(gx);
+    const auto plan = kernels::plan_rows(cols, aligned, kernels::kBackwardChunks);
+    if (plan.chunks == 0) {
+      norm_rows_backward_kernel<<<grid_for_rows(rows), kBlock, kBlock * sizeof(float)>>>(x, w, mean, rstd, gy, gx, rows,
+                                                                                          cols);
+    } else {
+      kernels::dispatch_plan<kernels::kBackwardChunks>(plan, [&](auto p, auto ch) {
+        norm_rows_backward_cached_kernel<decltype(p)::value, decltype(ch)::value>
+            <<<kernels::plan_grid(plan, rows, kMaxRowGrid), plan.block, plan.shared_bytes()>>>(x, w, mean, rstd, gy, gx,
+                                                                                               rows, cols, plan.threads);
+      });
+    }
+    check_launch("norm_rows_backward");
   }
-  check_launch("norm_rows_backward");
   if (!gw && !gb) return;
+  // written even over 0 rows (sums of nothing: 0), as PyTorch's weight and bias gradients
   norm_param_grads_kernel<<<grid_for(cols), kBlock>>>(x, mean, rstd, gy, gw, gb, rows, cols);
   check_launch("norm_param_grads");
 }

@@ -397,3 +397,23 @@ TEST(Gpu, Float32MatmulPrecision) {
   for (size_t i = 0; i < big_hi.size(); ++i) big = std::max(big, double(std::abs(big_lo[i] - big_hi[i])));
   EXPECT_LE(big, tf32_tol) << "TF32 against FP32, 512^3 product of order-1 outputs";
 }
+
+// Norms of an empty batch give zero weight and bias gradients, as PyTorch,
+// whatever the device memory held before (freed blocks of the gradients'
+// size, full of 7s, are there for the allocator to hand back).
+TEST(Gpu, NormsOfAnEmptyBatchGiveZeroParameterGradients) {
+  REQUIRE_GPU();
+  for (bool layer : {true, false}) {
+    const TensorOptions dev(DType::f32, Device::cuda());
+    Tensor x = Tensor::zeros({0, 3}, dev).requires_grad_(), w = Tensor::ones({3}, dev).requires_grad_();
+    Tensor b = Tensor::zeros({3}, dev).requires_grad_();
+    Tensor y = layer ? ops::layer_norm(x, {3}, w, b) : ops::rms_norm(x, {3}, w);
+    {
+      std::vector<Tensor> junk;  // more freed blocks than the backward allocates
+      for (int i = 0; i < 8; ++i) junk.push_back(Tensor::full({3}, 7.0, dev));
+    }
+    ops::sum(y).backward();
+    EXPECT_EQ(w.grad().to(Device::cpu()).to_vector<float>(), std::vector<float>(3, 0.f)) << (layer ? "layer" : "rms");
+    if (layer) EXPECT_EQ(b.grad().to(Device::cpu()).to_vector<float>(), std::vector<float>(3, 0.f));
+  }
+}
