@@ -7,6 +7,7 @@
 
 #include "../cuda/emulate.hpp"
 #include "../cuda/kernels.cuh"
+#include "emulated_device.hpp"
 
 using namespace genlab;
 namespace emu = genlab::cuda::emulate;
@@ -368,28 +369,10 @@ TEST(CudaEmulation, MultiTensorOptimizerBatchesMatchCpu) {
 // ---- Accuracy and NaN/inf rules of the CUDA kernels on the emulated device.
 // Expected values are exact math or PyTorch 1.13 float64; u(i) is the input of
 // tests/test_numerics.cpp, float((i * 7919) % 10007) / 10007 - 0.5.
-namespace {
-// Runs body with the emulated device switched on, restoring the setting after.
-template <class F>
-void on_emulated_device(F&& body) {
-  const bool was = cuda::emulated();
-  cuda::set_emulated(true);
-  try {
-    body();
-  } catch (...) {
-    cuda::set_emulated(was);
-    throw;
-  }
-  cuda::set_emulated(was);
-}
-Tensor on_device(const std::vector<float>& v, const Shape& s) { return Tensor::from_vector(v, s).to(Device::cuda()); }
-std::vector<float> host(const Tensor& t) { return t.to(Device::cpu()).to_vector<float>(); }
-std::vector<float> u_row(int64_t n, float scale, float offset) {
-  std::vector<float> v(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i) v[size_t(i)] = (float((i * 7919) % 10007) / 10007.f - 0.5f) * scale + offset;
-  return v;
-}
-}  // namespace
+using genlab::testing::host;
+using genlab::testing::on_device;
+using genlab::testing::on_emulated_device;
+using genlab::testing::u_row;
 
 // Block reductions accumulate in double: the sum of 1e7 x 0.1f (exactly
 // 1000000.0149) is within one float ulp (0.0625); softmax and layer_norm of a

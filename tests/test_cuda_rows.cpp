@@ -7,34 +7,16 @@
 
 #include "../cuda/emulate.hpp"
 #include "../cuda/kernels.cuh"
+#include "emulated_device.hpp"
 
 using namespace genlab;
 namespace emu = genlab::cuda::emulate;
 namespace k = genlab::cuda::kernels;
 
-namespace {
-// Runs body with the emulated device switched on, restoring the setting after.
-template <class F>
-void on_emulated_device(F&& body) {
-  const bool was = cuda::emulated();
-  cuda::set_emulated(true);
-  try {
-    body();
-  } catch (...) {
-    cuda::set_emulated(was);
-    throw;
-  }
-  cuda::set_emulated(was);
-}
-Tensor on_device(const std::vector<float>& v, const Shape& s) { return Tensor::from_vector(v, s).to(Device::cuda()); }
-std::vector<float> host(const Tensor& t) { return t.to(Device::cpu()).to_vector<float>(); }
-// u(i) of tests/test_numerics.cpp, float((i * 7919) % 10007) / 10007 - 0.5, scaled and offset
-std::vector<float> u_row(int64_t n, float scale, float offset) {
-  std::vector<float> v(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i) v[size_t(i)] = (float((i * 7919) % 10007) / 10007.f - 0.5f) * scale + offset;
-  return v;
-}
-}  // namespace
+using genlab::testing::host;
+using genlab::testing::on_device;
+using genlab::testing::on_emulated_device;
+using genlab::testing::u_row;
 
 // shfl_xor exchanges within each warp of 32 (two warps here), for floats and
 // doubles; row_reduce over a warp and over a whole block gives every thread
