@@ -21,7 +21,10 @@
 #include "thread_sweep.hpp"
 
 using namespace genlab;
+using bench::median;
 using bench::median_seconds;
+using bench::mlp_step;
+using bench::seconds_of;
 using json = nlohmann::json;
 
 namespace {
@@ -64,15 +67,6 @@ double memcpy_bandwidth(size_t bytes) {
   return best;
 }
 
-// One Adam step of the benchmark MLP on a batch, moved to the model's device
-// (a no-op on the CPU).
-void mlp_step(models::MLP& net, optim::Adam& opt, const data::Batch& b, Device device) {
-  Tensor loss = ops::cross_entropy(net(b.x.to(device)), b.y.to(device));
-  opt.zero_grad();
-  loss.backward();
-  opt.step();
-}
-
 // MLP epoch time at 1 thread and at `threads`. The machine's noise comes in
 // bursts of a second or so, longer than a block of steps, so the two thread
 // counts alternate every eighth of an epoch (in A B B A order) and each epoch
@@ -93,29 +87,20 @@ std::pair<double, double> mlp_epochs(const data::TensorDataset& train, int threa
       mlp_step(net, opt, *b, Device::cpu());
     }
   };
-  auto seconds = [](auto&& fn) {
-    auto t0 = std::chrono::steady_clock::now();
-    fn();
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  };
   loader.start_epoch(0);  // warm-up epoch
   steps(loader.num_batches());
   std::vector<double> t1, tn, shuffle;
   for (int ep = 0; ep < epochs; ++ep) {
     set_num_threads(1);
-    shuffle.push_back(seconds([&] { loader.start_epoch(uint64_t(ep + 1)); }));
+    shuffle.push_back(seconds_of([&] { loader.start_epoch(uint64_t(ep + 1)); }));
     for (int blk = 0; blk < kBlocks; ++blk) {
       const int th = (blk % 4 == 0 || blk % 4 == 3) ? 1 : threads;
       set_num_threads(th);
-      (th == 1 ? t1 : tn).push_back(seconds([&] { steps(per_block); }));
+      (th == 1 ? t1 : tn).push_back(seconds_of([&] { steps(per_block); }));
     }
     steps(loader.num_batches());  // the remainder, untimed
   }
   set_num_threads(threads);
-  auto median = [](std::vector<double> v) {
-    std::nth_element(v.begin(), v.begin() + std::ptrdiff_t(v.size() / 2), v.end());
-    return v[v.size() / 2];
-  };
   const double blocks_per_epoch = double(loader.num_batches()) / double(per_block);
   return {median(t1) * blocks_per_epoch + median(shuffle), median(tn) * blocks_per_epoch + median(shuffle)};
 }

@@ -1,10 +1,34 @@
-// Timing helpers for the benchmark programs: medians of repeated runs.
+// Helpers for the benchmark programs: timing, medians of repeated runs, and
+// the benchmark MLP's training step.
 #pragma once
 #include <algorithm>
 #include <chrono>
+#include <genlab/genlab.hpp>
 #include <vector>
 
 namespace genlab::bench {
+
+// Seconds one call of fn takes.
+template <class F>
+double seconds_of(F&& fn) {
+  auto t0 = std::chrono::steady_clock::now();
+  fn();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+inline double median(std::vector<double> v) {
+  std::nth_element(v.begin(), v.begin() + std::ptrdiff_t(v.size() / 2), v.end());
+  return v[v.size() / 2];
+}
+
+// One Adam step of the benchmark MLP on a batch, moved to the model's device
+// (a no-op on the CPU).
+inline void mlp_step(models::MLP& net, optim::Adam& opt, const data::Batch& b, Device device) {
+  Tensor loss = ops::cross_entropy(net(b.x.to(device)), b.y.to(device));
+  opt.zero_grad();
+  loss.backward();
+  opt.step();
+}
 
 // Median seconds of `reps` calls of fn after `warmup` untimed calls.
 template <class F>

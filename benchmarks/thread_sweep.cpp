@@ -8,7 +8,6 @@
 #include "thread_sweep.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <thread>
 
@@ -16,16 +15,6 @@
 
 namespace genlab::bench {
 namespace {
-
-double seconds_of(const std::function<void()>& fn) {
-  auto t0 = std::chrono::steady_clock::now();
-  fn();
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-double median(std::vector<double> v) {
-  std::nth_element(v.begin(), v.begin() + std::ptrdiff_t(v.size() / 2), v.end());
-  return v[v.size() / 2];
-}
 
 // 1, 2, 4, ... below the CPU count, the CPU count, and the default.
 std::vector<int> counts_to_sweep() {
@@ -55,10 +44,7 @@ std::vector<double> mlp_epoch_seconds(const data::TensorDataset& train, const st
       loader.start_epoch(++epoch);
       b = loader.next();
     }
-    Tensor loss = ops::cross_entropy(net(b->x), b->y);
-    opt.zero_grad();
-    loss.backward();
-    opt.step();
+    mlp_step(net, opt, *b, Device::cpu());
   };
   for (int i = 0; i < 20; ++i) step();  // warm-up
   std::vector<std::vector<double>> t(counts.size());
