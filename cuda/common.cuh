@@ -7,6 +7,7 @@
 // exchange within the thread's warp of 32; every lane of the warp must call it).
 #pragma once
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 
 #if defined(__CUDACC__)
@@ -73,6 +74,30 @@ GENLAB_HD T row_reduce(Ctx& c, T v, Op op, unsigned tpr) {
   c.sync();  // part[] is reused by the next reduction
   return v;
 }
+
+// ---- Launch geometry: a kernel (a struct whose `operator()(Ctx&)` is its
+// body, see elementwise.cuh) says how it is launched by its `geometry()`; the
+// GPU launcher (gpu_launch.cuh) and the emulated one (emulated.hpp) map it to
+// their own block sizes, so a kernel states its shape once and each device
+// keeps the launch sizes it measured best (256 threads on a GPU, 32 emulated).
+struct Geometry {
+  enum Kind : uint8_t {
+    kElements,  // `count` independent items, grid-stride: blocks of the launcher's size
+    kRows,      // one block per row (grid-stride over `count` rows), block_dim a power of two
+  } kind = kElements;
+  int64_t count = 0;             // 0: nothing to do, the launch is skipped
+  size_t shared_per_thread = 0;  // bytes of shared memory per thread of the block
+};
+inline Geometry elements(int64_t n) { return {Geometry::kElements, n, 0}; }
+inline Geometry rows(int64_t rows, size_t shared_per_thread = sizeof(float)) {
+  return {Geometry::kRows, rows, shared_per_thread};
+}
+
+// The first index and the step of a grid-stride loop over this thread's items.
+template <class Ctx>
+GENLAB_HD int64_t grid_first(const Ctx& c) { return int64_t(c.block()) * c.block_dim() + c.thread(); }
+template <class Ctx>
+GENLAB_HD int64_t grid_step(const Ctx& c) { return int64_t(c.block_dim()) * c.grid_dim(); }
 
 #if defined(__CUDACC__)
 struct DeviceCtx {

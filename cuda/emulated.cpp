@@ -1,7 +1,8 @@
 // The emulated CUDA device (cuda::emulated()): device memory is host memory
-// and every kernel body from kernels.cuh runs through the emulation harness,
-// so the ops' CUDA code paths (dispatch, strides, launches, autograd on the
-// device) are tested without a GPU. cuBLAS, not our code, is stood in for by
+// and every kernel body runs through the emulation harness (the listed
+// kernels through Emulated::launch in emulated.hpp, instantiated by
+// emulated_kernels.cpp; the others here), so the ops' CUDA code paths
+// (dispatch, strides, launches, autograd on the device) are tested without a GPU. cuBLAS, not our code, is stood in for by
 // the CPU GEMM. Small launches keep the thread-per-CUDA-thread harness cheap.
 //
 // Device memory is one reserved address range that is readable only while an
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "emulate.hpp"
+#include "emulated.hpp"
 #include "impl.hpp"
 #include "kernels.cuh"
 
@@ -55,12 +57,14 @@ class DeviceArena {
   }
   // Device memory is readable and writable while at least one Access lives.
   struct Access {
-    Access() {
+    Access() { open(); }
+    ~Access() { close(); }
+    static void open() {
       auto& a = get();
       std::lock_guard<std::mutex> l(a.m_);
       if (a.open_++ == 0) a.protect(PROT_READ | PROT_WRITE);
     }
-    ~Access() {
+    static void close() {
       auto& a = get();
       std::lock_guard<std::mutex> l(a.m_);
       if (--a.open_ == 0) a.protect(PROT_NONE);
@@ -87,8 +91,9 @@ class DeviceArena {
 };
 using Access = DeviceArena::Access;
 
-constexpr unsigned kBlock = 32, kMaxGrid = 4;  // a power of two, as sum_rows wants
-unsigned grid_for(int64_t n) { return unsigned(std::clamp<int64_t>((n + kBlock - 1) / kBlock, 1, kMaxGrid)); }
+using emulated::grid_for;
+using emulated::kBlock;
+using emulated::kMaxGrid;
 template <class Body>
 void launch(int64_t n, Body body) {
   Access access;
@@ -129,6 +134,9 @@ void launch_plan(const kernels::RowPlan& plan, int64_t rows, Body body) {
 }
 }  // namespace
 
+EmulatedAccess::EmulatedAccess() { DeviceArena::Access::open(); }
+EmulatedAccess::~EmulatedAccess() { DeviceArena::Access::close(); }
+
 template <>
 int device_count<Emulated>() { return 1; }
 template <>
@@ -155,34 +163,6 @@ void memcpy_d2d<Emulated>(void* dst, const void* src, size_t n) {
 template <>
 void synchronize<Emulated>() {}
 
-template <>
-void unary<Emulated>(UnaryOp op, const float* x, float* y, int64_t n) {
-  if (n > 0) launch(n, [&](emulate::Ctx& c) { kernels::unary_body(c, op, x, y, n); });
-}
-template <>
-void unary_backward<Emulated>(UnaryOp op, const float* x, const float* y, const float* gy, float* gx, int64_t n) {
-  if (n > 0) launch(n, [&](emulate::Ctx& c) { kernels::unary_backward_body(c, op, x, y, gy, gx, n); });
-}
-template <>
-void binary<Emulated>(BinaryOp op, const float* a, const float* b, int64_t b_numel, float* out, int64_t n) {
-  if (n > 0) launch(n, [&](emulate::Ctx& c) { kernels::binary_body(c, op, a, b, b_numel, out, n); });
-}
-template <>
-void copy_strided<Emulated>(const float* src, const Strides& src_strides, float* dst, const Strides& dst_strides,
-                            const Shape& shape) {
-  const int64_t n = numel_of(shape);
-  if (n == 0) return;
-  const auto l = kernels::two_strides(shape, src_strides, dst_strides, "copy");
-  launch(n, [&](emulate::Ctx& c) { kernels::copy_strided_body(c, src, dst, l, n); });
-}
-template <>
-void binary_strided<Emulated>(BinaryOp op, const float* a, const Strides& a_strides, const float* b,
-                              const Strides& b_strides, float* out, const Shape& shape) {
-  const int64_t n = numel_of(shape);
-  if (n == 0) return;
-  const auto l = kernels::two_strides(shape, a_strides, b_strides, binary_name(op));
-  launch(n, [&](emulate::Ctx& c) { kernels::binary_strided_body(c, op, a, b, l, out, n); });
-}
 template <>
 void sum_rows<Emulated>(const float* x, float* out, int64_t rows, int64_t cols) {
   if (rows > 0) launch_rows(rows, [&](emulate::Ctx& c) { kernels::sum_rows_body(c, x, out, rows, cols); });
@@ -279,31 +259,6 @@ template <>
 void max_backward<Emulated>(const float* g, const int64_t* arg, float* gx, int64_t outer, int64_t r, int64_t inner) {
   if (outer * inner > 0)
     launch(outer * inner, [&](emulate::Ctx& c) { kernels::max_backward_body(c, g, arg, gx, outer, r, inner); });
-}
-template <>
-void compare_strided<Emulated>(CompareOp op, const float* a, const Strides& a_strides, const float* b,
-                               const Strides& b_strides, uint8_t* out, const Shape& shape) {
-  const int64_t n = numel_of(shape);
-  if (n == 0) return;
-  const auto l = kernels::two_strides(shape, a_strides, b_strides, "compare");
-  launch(n, [&](emulate::Ctx& c) { kernels::compare_strided_body(c, op, a, b, l, out, n); });
-}
-template <>
-void where_strided<Emulated>(const uint8_t* cond, const Strides& cond_strides, const float* a, const Strides& a_strides,
-                             const float* b, const Strides& b_strides, float* out, const Shape& shape) {
-  const int64_t n = numel_of(shape);
-  if (n == 0) return;
-  const auto ca = kernels::two_strides(shape, cond_strides, a_strides, "where");
-  const auto bb = kernels::two_strides(shape, b_strides, b_strides, "where");
-  launch(n, [&](emulate::Ctx& c) { kernels::where_strided_body(c, cond, a, b, ca, bb, out, n); });
-}
-template <>
-void clamp<Emulated>(const float* x, float* y, int64_t n, float lo, float hi) {
-  if (n > 0) launch(n, [&](emulate::Ctx& c) { kernels::clamp_body(c, x, y, n, lo, hi); });
-}
-template <>
-void clamp_backward<Emulated>(const float* x, const float* gy, float* gx, int64_t n, float lo, float hi) {
-  if (n > 0) launch(n, [&](emulate::Ctx& c) { kernels::clamp_backward_body(c, x, gy, gx, n, lo, hi); });
 }
 template <>
 void index_rows<Emulated>(const float* src, const int64_t* index, bool per_element, float* out, int64_t outer,

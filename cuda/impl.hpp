@@ -1,15 +1,34 @@
 // The two implementations behind genlab/backend/cuda.hpp, chosen at run time
 // by cuda::emulated(): B = Gpu (cuda/*.cu, compiled by nvcc; stubs in
-// src/core/cuda_stub.cpp without it) or Emulated (cuda/emulated.cpp, the
+// src/core/cuda_stub.cpp without it) or Emulated (cuda/emulated*.cpp, the
 // kernel bodies run on the host by the emulation harness). Each entry point
-// is declared once and specialised per implementation.
+// is declared once here. A listed kernel (cuda_kernels.inc) has one
+// definition, impl::name<B> in its group's cuda/<group>.cuh, which hands its
+// kernel to B::launch; cuda/gpu_kernels.cu and cuda/emulated_kernels.cpp
+// instantiate it for each B. The runtime entry points (memory, copies, gemm)
+// and the groups not yet listed are specialised per implementation by hand.
 #pragma once
 #include "genlab/backend/cuda.hpp"
 
 namespace genlab::cuda::impl {
 
-struct Gpu;
-struct Emulated;
+// launch(k): runs kernel k (a struct with geometry() and a body
+// operator()(Ctx&), see cuda/elementwise.cuh) on the device; defined in
+// cuda/gpu_launch.cuh (nvcc only) and cuda/emulated.hpp.
+struct Gpu {
+  template <class K>
+  static void launch(const K& k);
+};
+struct Emulated {
+  template <class K>
+  static void launch(const K& k);
+};
+
+#define GENLAB_CUDA_KERNEL(name, params, args) \
+  template <class B>                           \
+  void name params;
+#include "genlab/backend/cuda_kernels.inc"
+#undef GENLAB_CUDA_KERNEL
 
 // Whether float32 GEMMs may use TF32 (set_float32_matmul_precision "high" or "medium").
 bool tf32_allowed();
@@ -22,17 +41,7 @@ template <class B> void memcpy_h2d(void* dst, const void* src, size_t nbytes);
 template <class B> void memcpy_d2h(void* dst, const void* src, size_t nbytes);
 template <class B> void memcpy_d2d(void* dst, const void* src, size_t nbytes);
 template <class B> void synchronize();
-template <class B> void unary(UnaryOp op, const float* x, float* y, int64_t n);
-template <class B>
-void unary_backward(UnaryOp op, const float* x, const float* y, const float* gy, float* gx, int64_t n);
-template <class B> void binary(BinaryOp op, const float* a, const float* b, int64_t b_numel, float* out, int64_t n);
 template <class B> void sum_rows(const float* x, float* out, int64_t rows, int64_t cols);
-template <class B>
-void copy_strided(const float* src, const Strides& src_strides, float* dst, const Strides& dst_strides,
-                  const Shape& shape);
-template <class B>
-void binary_strided(BinaryOp op, const float* a, const Strides& a_strides, const float* b, const Strides& b_strides,
-                    float* out, const Shape& shape);
 template <class B> void softmax(const float* x, float* y, int64_t rows, int64_t cols, bool log);
 template <class B>
 void softmax_backward(const float* y, const float* gy, float* gx, int64_t rows, int64_t cols, bool log);
@@ -57,14 +66,6 @@ void sgd_step(const std::vector<cpu::SgdParam<float>>& params, float lr, float w
 template <class B> void max_rows(const float* x, float* out, int64_t* arg, int64_t rows, int64_t cols);
 template <class B>
 void max_backward(const float* g, const int64_t* arg, float* gx, int64_t outer, int64_t r, int64_t inner);
-template <class B>
-void compare_strided(CompareOp op, const float* a, const Strides& a_strides, const float* b, const Strides& b_strides,
-                     uint8_t* out, const Shape& shape);
-template <class B>
-void where_strided(const uint8_t* cond, const Strides& cond_strides, const float* a, const Strides& a_strides,
-                   const float* b, const Strides& b_strides, float* out, const Shape& shape);
-template <class B> void clamp(const float* x, float* y, int64_t n, float lo, float hi);
-template <class B> void clamp_backward(const float* x, const float* gy, float* gx, int64_t n, float lo, float hi);
 template <class B>
 void index_rows(const float* src, const int64_t* index, bool per_element, float* out, int64_t outer, int64_t src_n,
                 int64_t n, int64_t inner);

@@ -1,4 +1,5 @@
-// __global__ wrappers around the kernel bodies in kernels.cuh (and norm.cuh), and their launches.
+// __global__ wrappers around the kernel bodies in kernels.cuh (and norm.cuh), and their launches;
+// the listed kernels (elementwise.cuh) are launched by gpu_launch.cuh instead.
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -11,27 +12,6 @@ namespace genlab::cuda::impl {
 namespace {
 using kernels::DeviceCtx;
 
-__global__ void unary_kernel(UnaryOp op, const float* x, float* y, int64_t n) {
-  DeviceCtx c;
-  kernels::unary_body(c, op, x, y, n);
-}
-__global__ void unary_backward_kernel(UnaryOp op, const float* x, const float* y, const float* gy, float* gx, int64_t n) {
-  DeviceCtx c;
-  kernels::unary_backward_body(c, op, x, y, gy, gx, n);
-}
-__global__ void binary_kernel(BinaryOp op, const float* a, const float* b, int64_t bn, float* out, int64_t n) {
-  DeviceCtx c;
-  kernels::binary_body(c, op, a, b, bn, out, n);
-}
-__global__ void copy_strided_kernel(const float* src, float* dst, kernels::TwoStrides l, int64_t n) {
-  DeviceCtx c;
-  kernels::copy_strided_body(c, src, dst, l, n);
-}
-__global__ void binary_strided_kernel(BinaryOp op, const float* a, const float* b, kernels::TwoStrides l, float* out,
-                                      int64_t n) {
-  DeviceCtx c;
-  kernels::binary_strided_body(c, op, a, b, l, out, n);
-}
 __global__ void sum_rows_kernel(const float* x, float* out, int64_t rows, int64_t cols) {
   DeviceCtx c;
   kernels::sum_rows_body(c, x, out, rows, cols);
@@ -117,24 +97,6 @@ __global__ void max_backward_kernel(const float* g, const int64_t* arg, float* g
   DeviceCtx c;
   kernels::max_backward_body(c, g, arg, gx, outer, r, inner);
 }
-__global__ void compare_strided_kernel(CompareOp op, const float* a, const float* b, kernels::TwoStrides l, uint8_t* out,
-                                       int64_t n) {
-  DeviceCtx c;
-  kernels::compare_strided_body(c, op, a, b, l, out, n);
-}
-__global__ void where_strided_kernel(const uint8_t* cond, const float* a, const float* b, kernels::TwoStrides ca,
-                                     kernels::TwoStrides bb, float* out, int64_t n) {
-  DeviceCtx c;
-  kernels::where_strided_body(c, cond, a, b, ca, bb, out, n);
-}
-__global__ void clamp_kernel(const float* x, float* y, int64_t n, float lo, float hi) {
-  DeviceCtx c;
-  kernels::clamp_body(c, x, y, n, lo, hi);
-}
-__global__ void clamp_backward_kernel(const float* x, const float* gy, float* gx, int64_t n, float lo, float hi) {
-  DeviceCtx c;
-  kernels::clamp_backward_body(c, x, gy, gx, n, lo, hi);
-}
 __global__ void index_rows_kernel(const float* src, const int64_t* index, bool per_element, float* out, int64_t outer,
                                   int64_t src_n, int64_t n, int64_t inner) {
   DeviceCtx c;
@@ -156,41 +118,6 @@ void check_launch(const char* what) {
 }
 }  // namespace
 
-template <>
-void unary<Gpu>(UnaryOp op, const float* x, float* y, int64_t n) {
-  if (n == 0) return;
-  unary_kernel<<<grid_for(n), kBlock>>>(op, x, y, n);
-  check_launch("unary");
-}
-template <>
-void unary_backward<Gpu>(UnaryOp op, const float* x, const float* y, const float* gy, float* gx, int64_t n) {
-  if (n == 0) return;
-  unary_backward_kernel<<<grid_for(n), kBlock>>>(op, x, y, gy, gx, n);
-  check_launch("unary_backward");
-}
-template <>
-void binary<Gpu>(BinaryOp op, const float* a, const float* b, int64_t b_numel, float* out, int64_t n) {
-  if (n == 0) return;
-  binary_kernel<<<grid_for(n), kBlock>>>(op, a, b, b_numel, out, n);
-  check_launch("binary");
-}
-template <>
-void copy_strided<Gpu>(const float* src, const Strides& src_strides, float* dst, const Strides& dst_strides,
-                       const Shape& shape) {
-  const int64_t n = numel_of(shape);
-  if (n == 0) return;
-  copy_strided_kernel<<<grid_for(n), kBlock>>>(src, dst, kernels::two_strides(shape, src_strides, dst_strides, "copy"), n);
-  check_launch("copy_strided");
-}
-template <>
-void binary_strided<Gpu>(BinaryOp op, const float* a, const Strides& a_strides, const float* b,
-                         const Strides& b_strides, float* out, const Shape& shape) {
-  const int64_t n = numel_of(shape);
-  if (n == 0) return;
-  const auto l = kernels::two_strides(shape, a_strides, b_strides, binary_name(op));
-  binary_strided_kernel<<<grid_for(n), kBlock>>>(op, a, b, l, out, n);
-  check_launch("binary_strided");
-}
 template <>
 void sum_rows<Gpu>(const float* x, float* out, int64_t rows, int64_t cols) {
   if (rows == 0) return;
@@ -318,37 +245,6 @@ void max_backward<Gpu>(const float* g, const int64_t* arg, float* gx, int64_t ou
   check_launch("max_backward");
 }
 
-template <>
-void compare_strided<Gpu>(CompareOp op, const float* a, const Strides& a_strides, const float* b,
-                          const Strides& b_strides, uint8_t* out, const Shape& shape) {
-  const int64_t n = numel_of(shape);
-  if (n == 0) return;
-  const auto l = kernels::two_strides(shape, a_strides, b_strides, "compare");
-  compare_strided_kernel<<<grid_for(n), kBlock>>>(op, a, b, l, out, n);
-  check_launch("compare_strided");
-}
-template <>
-void where_strided<Gpu>(const uint8_t* cond, const Strides& cond_strides, const float* a, const Strides& a_strides,
-                        const float* b, const Strides& b_strides, float* out, const Shape& shape) {
-  const int64_t n = numel_of(shape);
-  if (n == 0) return;
-  const auto ca = kernels::two_strides(shape, cond_strides, a_strides, "where");
-  const auto bb = kernels::two_strides(shape, b_strides, b_strides, "where");
-  where_strided_kernel<<<grid_for(n), kBlock>>>(cond, a, b, ca, bb, out, n);
-  check_launch("where_strided");
-}
-template <>
-void clamp<Gpu>(const float* x, float* y, int64_t n, float lo, float hi) {
-  if (n == 0) return;
-  clamp_kernel<<<grid_for(n), kBlock>>>(x, y, n, lo, hi);
-  check_launch("clamp");
-}
-template <>
-void clamp_backward<Gpu>(const float* x, const float* gy, float* gx, int64_t n, float lo, float hi) {
-  if (n == 0) return;
-  clamp_backward_kernel<<<grid_for(n), kBlock>>>(x, gy, gx, n, lo, hi);
-  check_launch("clamp_backward");
-}
 template <>
 void index_rows<Gpu>(const float* src, const int64_t* index, bool per_element, float* out, int64_t outer, int64_t src_n,
                      int64_t n, int64_t inner) {

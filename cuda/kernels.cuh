@@ -3,208 +3,21 @@
 // harness (emulate.hpp), which runs every block's threads with real shared
 // memory and __syncthreads barriers so the indexing is tested without a GPU.
 // The context a body takes, and the reductions, are in common.cuh; the
-// row-wise softmax and norm kernels in norm.cuh.
+// row-wise softmax and norm kernels in norm.cuh; the elementwise kernels,
+// already in the one-definition form (see elementwise.cuh), in elementwise.cuh.
 #pragma once
 #include <cmath>
 #include <cstdint>
 #include <vector>
 
 #include "common.cuh"
+#include "elementwise.cuh"
 #include "genlab/backend/cpu.hpp"  // UnaryOp, BinaryOp
 #include "genlab/core/error.hpp"
 #include "genlab/core/shape.hpp"
 #include "norm.cuh"
 
 namespace genlab::cuda::kernels {
-
-GENLAB_HD inline float unary_apply(UnaryOp op, float x) {
-  switch (op) {
-    case UnaryOp::neg: return -x;
-    case UnaryOp::exp: return expf(x);
-    case UnaryOp::log: return logf(x);
-    case UnaryOp::sqrt: return sqrtf(x);
-    case UnaryOp::tanh: return tanhf(x);
-    case UnaryOp::sigmoid: return 1.f / (1.f + expf(-x));
-    case UnaryOp::relu: return x < 0.f ? 0.f : x;  // NaN passes, as in PyTorch
-    case UnaryOp::gelu: return 0.5f * x * (1.f + erff(x * 0.70710678118654752f));
-    case UnaryOp::gelu_tanh: return 0.5f * x * (1.f + tanhf(0.7978845608028654f * (x + 0.044715f * x * x * x)));
-    case UnaryOp::silu: return x / (1.f + expf(-x));
-    case UnaryOp::softplus: return fmaxf(x, 0.f) + log1pf(expf(-fabsf(x)));
-    case UnaryOp::abs: return fabsf(x);
-  }
-  return 0.f;
-}
-
-GENLAB_HD inline float unary_derivative(UnaryOp op, float x, float y) {
-  switch (op) {
-    case UnaryOp::neg: return -1.f;
-    case UnaryOp::exp: return y;
-    case UnaryOp::log: return 1.f / x;
-    case UnaryOp::sqrt: return 0.5f / y;
-    case UnaryOp::tanh: return 1.f - y * y;
-    case UnaryOp::sigmoid: return y * (1.f - y);
-    case UnaryOp::relu: return x <= 0.f ? 0.f : 1.f;
-    case UnaryOp::gelu:
-      return 0.5f * (1.f + erff(x * 0.70710678118654752f)) + x * expf(-0.5f * x * x) * 0.3989422804014327f;
-    case UnaryOp::gelu_tanh: {
-      const float k = 0.7978845608028654f, c = 0.044715f, t = tanhf(k * (x + c * x * x * x));
-      return 0.5f * (1.f + t) + 0.5f * x * (1.f - t * t) * k * (1.f + 3.f * c * x * x);
-    }
-    case UnaryOp::silu: {
-      const float s = 1.f / (1.f + expf(-x));
-      return s * (1.f + x * (1.f - s));
-    }
-    case UnaryOp::softplus: return 1.f / (1.f + expf(-x));
-    case UnaryOp::abs: return x > 0.f ? 1.f : (x < 0.f ? -1.f : 0.f);
-  }
-  return 0.f;
-}
-
-GENLAB_HD inline float binary_apply(BinaryOp op, float a, float b) {
-  switch (op) {
-    case BinaryOp::add: return a + b;
-    case BinaryOp::sub: return a - b;
-    case BinaryOp::mul: return a * b;
-    case BinaryOp::div: return a / b;
-    case BinaryOp::pow: return powf(a, b);
-    case BinaryOp::maximum: return (a > b || a != a) ? a : b;  // NaN in either gives NaN, as PyTorch
-    case BinaryOp::minimum: return (a < b || a != a) ? a : b;
-  }
-  return 0.f;
-}
-
-// Grid-stride loops: any grid size covers any n.
-template <class Ctx>
-GENLAB_HD void unary_body(Ctx& c, UnaryOp op, const float* x, float* y, int64_t n) {
-  for (int64_t i = int64_t(c.block()) * c.block_dim() + c.thread(); i < n; i += int64_t(c.block_dim()) * c.grid_dim())
-    y[i] = unary_apply(op, x[i]);
-}
-
-template <class Ctx>
-GENLAB_HD void unary_backward_body(Ctx& c, UnaryOp op, const float* x, const float* y, const float* gy, float* gx,
-                                   int64_t n) {
-  for (int64_t i = int64_t(c.block()) * c.block_dim() + c.thread(); i < n; i += int64_t(c.block_dim()) * c.grid_dim())
-    gx[i] = op == UnaryOp::relu ? (x[i] <= 0.f ? 0.f : gy[i])  // a select: gy = inf at x < 0 gives 0, not 0 * inf
-                                : gy[i] * unary_derivative(op, x ? x[i] : 0.f, y ? y[i] : 0.f);
-}
-
-// b is either n elements or a single scalar (b_numel == 1).
-template <class Ctx>
-GENLAB_HD void binary_body(Ctx& c, BinaryOp op, const float* a, const float* b, int64_t b_numel, float* out, int64_t n) {
-  for (int64_t i = int64_t(c.block()) * c.block_dim() + c.thread(); i < n; i += int64_t(c.block_dim()) * c.grid_dim())
-    out[i] = binary_apply(op, a[i], b_numel == 1 ? b[0] : b[i]);
-}
-
-// Two operands read (or written) through strides over one shape: the
-// element offsets of linear index i, row-major. Passed to kernels by value.
-constexpr int kMaxDims = 8;
-struct TwoStrides {
-  int ndim = 0;
-  int64_t shape[kMaxDims] = {}, s0[kMaxDims] = {}, s1[kMaxDims] = {};
-};
-GENLAB_HD inline void offsets_of(const TwoStrides& l, int64_t i, int64_t& o0, int64_t& o1) {
-  o0 = o1 = 0;
-  for (int d = l.ndim - 1; d >= 0; --d) {
-    const int64_t idx = i % l.shape[d];
-    i /= l.shape[d];
-    o0 += idx * l.s0[d];
-    o1 += idx * l.s1[d];
-  }
-}
-// Host side: drops size-1 dims and merges dims that are contiguous in both
-// operands, so most views need only a few dims; more than kMaxDims is an error.
-inline TwoStrides two_strides(const Shape& shape, const Strides& s0, const Strides& s1, const char* op) {
-  TwoStrides l;
-  int64_t shp[64], a[64], b[64];
-  int n = 0;
-  GENLAB_CHECK(shape.size() <= 64, op, " on CUDA: ", shape.size(), " dims are too many");
-  for (size_t d = 0; d < shape.size(); ++d) {
-    if (shape[d] == 1) continue;
-    if (n > 0 && a[n - 1] == s0[d] * shape[d] && b[n - 1] == s1[d] * shape[d]) {  // merge into the previous dim
-      shp[n - 1] *= shape[d];
-      a[n - 1] = s0[d];
-      b[n - 1] = s1[d];
-      continue;
-    }
-    shp[n] = shape[d], a[n] = s0[d], b[n] = s1[d];
-    ++n;
-  }
-  GENLAB_CHECK(n <= kMaxDims, op, " on CUDA: the view of shape ", shape_str(shape), " needs ", n, " dims after merging, at most ",
-               kMaxDims, " are supported");
-  l.ndim = n;
-  for (int d = 0; d < n; ++d) l.shape[d] = shp[d], l.s0[d] = a[d], l.s1[d] = b[d];
-  return l;
-}
-
-// dst = src over a shape, both strided (src may broadcast with stride 0):
-// layout s0 is src's, s1 dst's.
-template <class Ctx>
-GENLAB_HD void copy_strided_body(Ctx& c, const float* src, float* dst, const TwoStrides& l, int64_t n) {
-  for (int64_t i = int64_t(c.block()) * c.block_dim() + c.thread(); i < n; i += int64_t(c.block_dim()) * c.grid_dim()) {
-    int64_t os, od;
-    offsets_of(l, i, os, od);
-    dst[od] = src[os];
-  }
-}
-
-// out (contiguous) = op(a, b), a and b read through broadcast strides s0, s1.
-template <class Ctx>
-GENLAB_HD void binary_strided_body(Ctx& c, BinaryOp op, const float* a, const float* b, const TwoStrides& l, float* out,
-                                   int64_t n) {
-  for (int64_t i = int64_t(c.block()) * c.block_dim() + c.thread(); i < n; i += int64_t(c.block_dim()) * c.grid_dim()) {
-    int64_t oa, ob;
-    offsets_of(l, i, oa, ob);
-    out[i] = binary_apply(op, a[oa], b[ob]);
-  }
-}
-
-// out (contiguous, uint8 0/1) = a op b, read through broadcast strides s0, s1.
-GENLAB_HD inline bool compare_apply(CompareOp op, float a, float b) {
-  switch (op) {
-    case CompareOp::lt: return a < b;
-    case CompareOp::le: return a <= b;
-    case CompareOp::gt: return a > b;
-    case CompareOp::ge: return a >= b;
-    case CompareOp::eq: return a == b;
-    case CompareOp::ne: return a != b;
-  }
-  return false;
-}
-template <class Ctx>
-GENLAB_HD void compare_strided_body(Ctx& c, CompareOp op, const float* a, const float* b, const TwoStrides& l,
-                                    uint8_t* out, int64_t n) {
-  for (int64_t i = int64_t(c.block()) * c.block_dim() + c.thread(); i < n; i += int64_t(c.block_dim()) * c.grid_dim()) {
-    int64_t oa, ob;
-    offsets_of(l, i, oa, ob);
-    out[i] = compare_apply(op, a[oa], b[ob]) ? 1 : 0;
-  }
-}
-
-// out (contiguous) = cond ? a : b over one shape: cond and a are read through
-// layout `ca` (s0 cond, s1 a), b through `bb` (both strides b's). Two layouts
-// of the same shape map a linear index the same way, however their dims merged.
-template <class Ctx>
-GENLAB_HD void where_strided_body(Ctx& c, const uint8_t* cond, const float* a, const float* b, const TwoStrides& ca,
-                                  const TwoStrides& bb, float* out, int64_t n) {
-  for (int64_t i = int64_t(c.block()) * c.block_dim() + c.thread(); i < n; i += int64_t(c.block_dim()) * c.grid_dim()) {
-    int64_t oc, oa, ob, unused;
-    offsets_of(ca, i, oc, oa);
-    offsets_of(bb, i, ob, unused);
-    out[i] = cond[oc] ? a[oa] : b[ob];
-  }
-}
-
-// y = clamp(x, lo, hi) (NaN stays NaN); the backward passes gy where lo <= x <= hi.
-template <class Ctx>
-GENLAB_HD void clamp_body(Ctx& c, const float* x, float* y, int64_t n, float lo, float hi) {
-  for (int64_t i = int64_t(c.block()) * c.block_dim() + c.thread(); i < n; i += int64_t(c.block_dim()) * c.grid_dim())
-    y[i] = x[i] < lo ? lo : (x[i] > hi ? hi : x[i]);
-}
-template <class Ctx>
-GENLAB_HD void clamp_backward_body(Ctx& c, const float* x, const float* gy, float* gx, int64_t n, float lo, float hi) {
-  for (int64_t i = int64_t(c.block()) * c.block_dim() + c.thread(); i < n; i += int64_t(c.block_dim()) * c.grid_dim())
-    gx[i] = (x[i] >= lo && x[i] <= hi) ? gy[i] : 0.f;
-}
 
 // Rows picked along the middle dim of src [outer, src_n, inner]:
 // out[o][i][j] = src[o][index[k]][j] for out [outer, n, inner], where k = i

@@ -46,22 +46,14 @@ void memcpy_h2d(void* dst, const void* src, size_t n) { GENLAB_CUDA_SELECT(memcp
 void memcpy_d2h(void* dst, const void* src, size_t n) { GENLAB_CUDA_SELECT(memcpy_d2h, dst, src, n); }
 void memcpy_d2d(void* dst, const void* src, size_t n) { GENLAB_CUDA_SELECT(memcpy_d2d, dst, src, n); }
 void synchronize() { GENLAB_CUDA_SELECT(synchronize); }
-void unary(UnaryOp op, const float* x, float* y, int64_t n) { GENLAB_CUDA_SELECT(unary, op, x, y, n); }
-void unary_backward(UnaryOp op, const float* x, const float* y, const float* gy, float* gx, int64_t n) {
-  GENLAB_CUDA_SELECT(unary_backward, op, x, y, gy, gx, n);
-}
-void binary(BinaryOp op, const float* a, const float* b, int64_t b_numel, float* out, int64_t n) {
-  GENLAB_CUDA_SELECT(binary, op, a, b, b_numel, out, n);
-}
+
+// Every listed kernel (genlab/backend/cuda_kernels.inc): one branch, then a
+// direct call of the chosen instantiation, as by hand.
+#define GENLAB_CUDA_KERNEL(name, params, args) \
+  void name params { emulated() ? impl::name<impl::Emulated> args : impl::name<impl::Gpu> args; }
+#include "genlab/backend/cuda_kernels.inc"
+#undef GENLAB_CUDA_KERNEL
 void sum_rows(const float* x, float* out, int64_t rows, int64_t cols) { GENLAB_CUDA_SELECT(sum_rows, x, out, rows, cols); }
-void copy_strided(const float* src, const Strides& src_strides, float* dst, const Strides& dst_strides,
-                  const Shape& shape) {
-  GENLAB_CUDA_SELECT(copy_strided, src, src_strides, dst, dst_strides, shape);
-}
-void binary_strided(BinaryOp op, const float* a, const Strides& a_strides, const float* b, const Strides& b_strides,
-                    float* out, const Shape& shape) {
-  GENLAB_CUDA_SELECT(binary_strided, op, a, a_strides, b, b_strides, out, shape);
-}
 void softmax(const float* x, float* y, int64_t rows, int64_t cols, bool log) {
   GENLAB_CUDA_SELECT(softmax, x, y, rows, cols, log);
 }
@@ -97,18 +89,6 @@ void max_rows(const float* x, float* out, int64_t* arg, int64_t rows, int64_t co
 }
 void max_backward(const float* g, const int64_t* arg, float* gx, int64_t outer, int64_t r, int64_t inner) {
   GENLAB_CUDA_SELECT(max_backward, g, arg, gx, outer, r, inner);
-}
-void compare_strided(CompareOp op, const float* a, const Strides& a_strides, const float* b, const Strides& b_strides,
-                     uint8_t* out, const Shape& shape) {
-  GENLAB_CUDA_SELECT(compare_strided, op, a, a_strides, b, b_strides, out, shape);
-}
-void where_strided(const uint8_t* cond, const Strides& cond_strides, const float* a, const Strides& a_strides,
-                   const float* b, const Strides& b_strides, float* out, const Shape& shape) {
-  GENLAB_CUDA_SELECT(where_strided, cond, cond_strides, a, a_strides, b, b_strides, out, shape);
-}
-void clamp(const float* x, float* y, int64_t n, float lo, float hi) { GENLAB_CUDA_SELECT(clamp, x, y, n, lo, hi); }
-void clamp_backward(const float* x, const float* gy, float* gx, int64_t n, float lo, float hi) {
-  GENLAB_CUDA_SELECT(clamp_backward, x, gy, gx, n, lo, hi);
 }
 void index_rows(const float* src, const int64_t* index, bool per_element, float* out, int64_t outer, int64_t src_n,
                 int64_t n, int64_t inner) {

@@ -1,4 +1,4 @@
-// The CUDA kernel bodies (cuda/kernels.cuh) run on the CPU through the emulation
+// The CUDA kernel bodies (cuda/kernels.cuh, cuda/elementwise.cuh) run on the CPU through the emulation
 // harness, compared with the CPU kernels: indexing, grid-stride coverage,
 // shared memory and __syncthreads are exercised without a GPU.
 #include <gtest/gtest.h>
@@ -27,10 +27,10 @@ TEST(CudaEmulation, UnaryForwardAndBackwardMatchCpuKernels) {
   for (int o = 0; o <= int(UnaryOp::abs); ++o) {
     UnaryOp op = UnaryOp(o);
     std::vector<float> y_emu(n), y_cpu(n), gx_emu(n), gx_cpu(n);
-    emu::launch(3, 64, 0, [&](emu::Ctx& c) { k::unary_body(c, op, x.data(), y_emu.data(), n); });
+    emu::launch(3, 64, 0, [&](emu::Ctx& c) { k::Unary{op, x.data(), y_emu.data(), n}(c); });
     cpu::unary(op, x.data(), y_cpu.data(), n);
     emu::launch(2, 32, 0, [&](emu::Ctx& c) {
-      k::unary_backward_body(c, op, x.data(), y_emu.data(), gy.data(), gx_emu.data(), n);
+      k::UnaryBackward{op, x.data(), y_emu.data(), gy.data(), gx_emu.data(), n}(c);
     });
     cpu::unary_backward(op, x.data(), y_cpu.data(), gy.data(), gx_cpu.data(), n);
     for (int64_t i = 0; i < n; ++i) {
@@ -50,7 +50,7 @@ TEST(CudaEmulation, BinaryWithTensorAndScalar) {
     if (op == BinaryOp::pow) for (auto& v : aa) v = std::abs(v) + 0.1f;
     for (int64_t bn : {n, int64_t(1)}) {
       std::vector<float> out(n), ref(n);
-      emu::launch(4, 64, 0, [&](emu::Ctx& c) { k::binary_body(c, op, aa.data(), b.data(), bn, out.data(), n); });
+      emu::launch(4, 64, 0, [&](emu::Ctx& c) { k::Binary{op, aa.data(), b.data(), bn, out.data(), n}(c); });
       cpu::binary(op, aa.data(), {1}, b.data(), {bn == 1 ? 0 : 1}, ref.data(), {n});
       for (int64_t i = 0; i < n; ++i) ASSERT_NEAR(out[size_t(i)], ref[size_t(i)], 1e-5f * (1 + std::abs(ref[size_t(i)])));
     }
@@ -89,14 +89,14 @@ TEST(CudaEmulation, StridedCopyOfViewsAndBroadcasts) {
   // view -> contiguous
   std::vector<float> out(static_cast<size_t>(n)), ref(static_cast<size_t>(n));
   auto l = k::two_strides(v.shape, v.strides, contiguous_strides(v.shape), "copy");
-  emu::launch(2, 8, 0, [&](emu::Ctx& c) { k::copy_strided_body(c, v.data.data() + v.offset, out.data(), l, n); });
+  emu::launch(2, 8, 0, [&](emu::Ctx& c) { k::CopyStrided{v.data.data() + v.offset, out.data(), l, n}(c); });
   cpu::copy_strided(v.data.data(), DType::f32, v.strides, v.offset, ref.data(), DType::f32, contiguous_strides(v.shape), 0,
                     v.shape);
   EXPECT_EQ(out, ref);
   // a [3] row broadcast into a transposed [3, 6] destination (strides 1, 3)
   std::vector<float> row = {1.f, 2.f, 3.f}, dst(18, 0.f);
   auto lb = k::two_strides({3, 6}, {1, 0}, {1, 3}, "copy");
-  emu::launch(1, 4, 0, [&](emu::Ctx& c) { k::copy_strided_body(c, row.data(), dst.data(), lb, 18); });
+  emu::launch(1, 4, 0, [&](emu::Ctx& c) { k::CopyStrided{row.data(), dst.data(), lb, 18}(c); });
   for (int64_t i = 0; i < 3; ++i)
     for (int64_t j = 0; j < 6; ++j) EXPECT_EQ(dst[size_t(i + 3 * j)], row[size_t(i)]) << i << "," << j;
 }
@@ -109,7 +109,7 @@ TEST(CudaEmulation, BinaryWithBroadcastStrides) {
     std::vector<float> out(static_cast<size_t>(n)), ref(static_cast<size_t>(n));
     auto l = k::two_strides(v.shape, v.strides, {0, 0, 1}, binary_name(op));
     emu::launch(3, 4, 0, [&](emu::Ctx& c) {
-      k::binary_strided_body(c, op, v.data.data() + v.offset, b.data(), l, out.data(), n);
+      k::BinaryStrided{op, v.data.data() + v.offset, b.data(), l, out.data(), n}(c);
     });
     cpu::binary(op, v.data.data() + v.offset, v.strides, b.data(), {0, 0, 1}, ref.data(), v.shape);
     for (int64_t i = 0; i < n; ++i) ASSERT_FLOAT_EQ(out[size_t(i)], ref[size_t(i)]) << binary_name(op) << " " << i;
@@ -242,7 +242,7 @@ TEST(CudaEmulation, CompareAndWhereThroughStrides) {
     std::vector<uint8_t> out(static_cast<size_t>(n), 7);
     auto l = k::two_strides(v.shape, v.strides, {0, 0, 1}, "compare");
     emu::launch(2, 8, 0, [&](emu::Ctx& c) {
-      k::compare_strided_body(c, op, v.data.data() + v.offset, row.data(), l, out.data(), n);
+      k::CompareStrided{op, v.data.data() + v.offset, row.data(), l, out.data(), n}(c);
     });
     for (int64_t i = 0; i < n; ++i) {
       const float x = at(i), y = row[size_t(i % 3)];
@@ -256,7 +256,7 @@ TEST(CudaEmulation, CompareAndWhereThroughStrides) {
   std::vector<float> out(static_cast<size_t>(n));
   auto ca = k::two_strides(v.shape, {0, 0, 1}, v.strides, "where"), bb = k::two_strides(v.shape, {0, 0, 0}, {0, 0, 0}, "where");
   emu::launch(3, 4, 0, [&](emu::Ctx& c) {
-    k::where_strided_body(c, cond.data(), v.data.data() + v.offset, &b, ca, bb, out.data(), n);
+    k::WhereStrided{cond.data(), v.data.data() + v.offset, &b, ca, bb, out.data(), n}(c);
   });
   for (int64_t i = 0; i < n; ++i) ASSERT_EQ(out[size_t(i)], cond[size_t(i % 3)] ? at(i) : b) << i;
 }
@@ -267,8 +267,8 @@ TEST(CudaEmulation, ClampMatchesCpuAndKeepsNaN) {
   x[5] = std::nanf("");
   x[6] = -0.25f;  // exactly on a bound: the gradient passes
   std::vector<float> y(n), ref(n), gx(n), gref(n);
-  emu::launch(2, 32, 0, [&](emu::Ctx& c) { k::clamp_body(c, x.data(), y.data(), n, -0.25f, 0.5f); });
-  emu::launch(3, 16, 0, [&](emu::Ctx& c) { k::clamp_backward_body(c, x.data(), gy.data(), gx.data(), n, -0.25f, 0.5f); });
+  emu::launch(2, 32, 0, [&](emu::Ctx& c) { k::Clamp{x.data(), y.data(), n, -0.25f, 0.5f}(c); });
+  emu::launch(3, 16, 0, [&](emu::Ctx& c) { k::ClampBackward{x.data(), gy.data(), gx.data(), n, -0.25f, 0.5f}(c); });
   cpu::clamp(x.data(), ref.data(), n, -0.25f, 0.5f);
   cpu::clamp_backward(x.data(), gy.data(), gref.data(), n, -0.25f, 0.5f);
   EXPECT_TRUE(std::isnan(y[5]));
@@ -453,9 +453,9 @@ TEST(CudaEmulation, ReluMaximumClampKeepNaN) {
   const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
   const std::vector<float> x{nan, -1.f, 0.f, 2.f}, gy{1.f, inf, 1.f, 1.f};
   std::vector<float> y(4), gx(4);
-  emu::launch(1, 32, 0, [&](emu::Ctx& c) { k::unary_body(c, UnaryOp::relu, x.data(), y.data(), 4); });
+  emu::launch(1, 32, 0, [&](emu::Ctx& c) { k::Unary{UnaryOp::relu, x.data(), y.data(), 4}(c); });
   emu::launch(1, 32, 0, [&](emu::Ctx& c) {
-    k::unary_backward_body(c, UnaryOp::relu, x.data(), y.data(), gy.data(), gx.data(), 4);
+    k::UnaryBackward{UnaryOp::relu, x.data(), y.data(), gy.data(), gx.data(), 4}(c);
   });
   EXPECT_TRUE(std::isnan(y[0]));
   EXPECT_EQ(y[1], 0.f);
@@ -463,11 +463,11 @@ TEST(CudaEmulation, ReluMaximumClampKeepNaN) {
   const std::vector<float> a{nan, 1.f, 2.f}, b{1.f, nan, 1.f};
   for (BinaryOp op : {BinaryOp::maximum, BinaryOp::minimum}) {
     std::vector<float> out(3);
-    emu::launch(1, 32, 0, [&](emu::Ctx& c) { k::binary_body(c, op, a.data(), b.data(), 3, out.data(), 3); });
+    emu::launch(1, 32, 0, [&](emu::Ctx& c) { k::Binary{op, a.data(), b.data(), 3, out.data(), 3}(c); });
     EXPECT_TRUE(std::isnan(out[0]) && std::isnan(out[1])) << binary_name(op);
     EXPECT_EQ(out[2], op == BinaryOp::maximum ? 2.f : 1.f);
   }
   std::vector<float> cl(4);
-  emu::launch(1, 32, 0, [&](emu::Ctx& c) { k::clamp_body(c, x.data(), cl.data(), 4, -0.5f, 0.5f); });
+  emu::launch(1, 32, 0, [&](emu::Ctx& c) { k::Clamp{x.data(), cl.data(), 4, -0.5f, 0.5f}(c); });
   EXPECT_TRUE(std::isnan(cl[0]));
 }

@@ -12,7 +12,23 @@ namespace {
 [[noreturn]] void unavailable(const char* what) {
   GENLAB_FAIL("cuda::", what, ": genlab was built without CUDA; reconfigure with -DGENLAB_CUDA=ON and nvcc on PATH");
 }
+// The listed kernels' stubs take their arguments only to mark them used.
+template <class... Args>
+[[noreturn]] void unavailable(const char* what, const Args&...) {
+  unavailable(what);
+}
+#define GENLAB_CUDA_ARGS(...) __VA_ARGS__
 }  // namespace
+
+// Every listed kernel (genlab/backend/cuda_kernels.inc).
+#define GENLAB_CUDA_KERNEL(name, params, args) \
+  template <>                                  \
+  void name<Gpu> params {                      \
+    unavailable(#name, GENLAB_CUDA_ARGS args); \
+  }
+#include "genlab/backend/cuda_kernels.inc"
+#undef GENLAB_CUDA_KERNEL
+
 template <> int device_count<Gpu>() { return 0; }
 template <> std::string pci_bus_id<Gpu>() { return ""; }
 template <> void* malloc<Gpu>(size_t) { unavailable("malloc"); }
@@ -21,21 +37,7 @@ template <> void memcpy_h2d<Gpu>(void*, const void*, size_t) { unavailable("memc
 template <> void memcpy_d2h<Gpu>(void*, const void*, size_t) { unavailable("memcpy_d2h"); }
 template <> void memcpy_d2d<Gpu>(void*, const void*, size_t) { unavailable("memcpy_d2d"); }
 template <> void synchronize<Gpu>() { unavailable("synchronize"); }
-template <> void unary<Gpu>(UnaryOp, const float*, float*, int64_t) { unavailable("unary"); }
-template <>
-void unary_backward<Gpu>(UnaryOp, const float*, const float*, const float*, float*, int64_t) {
-  unavailable("unary_backward");
-}
-template <> void binary<Gpu>(BinaryOp, const float*, const float*, int64_t, float*, int64_t) { unavailable("binary"); }
 template <> void sum_rows<Gpu>(const float*, float*, int64_t, int64_t) { unavailable("sum_rows"); }
-template <>
-void copy_strided<Gpu>(const float*, const Strides&, float*, const Strides&, const Shape&) {
-  unavailable("copy_strided");
-}
-template <>
-void binary_strided<Gpu>(BinaryOp, const float*, const Strides&, const float*, const Strides&, float*, const Shape&) {
-  unavailable("binary_strided");
-}
 template <> void softmax<Gpu>(const float*, float*, int64_t, int64_t, bool) { unavailable("softmax"); }
 template <>
 void softmax_backward<Gpu>(const float*, const float*, float*, int64_t, int64_t, bool) {
@@ -71,20 +73,6 @@ template <> void max_rows<Gpu>(const float*, float*, int64_t*, int64_t, int64_t)
 template <>
 void max_backward<Gpu>(const float*, const int64_t*, float*, int64_t, int64_t, int64_t) {
   unavailable("max_backward");
-}
-template <>
-void compare_strided<Gpu>(CompareOp, const float*, const Strides&, const float*, const Strides&, uint8_t*, const Shape&) {
-  unavailable("compare_strided");
-}
-template <>
-void where_strided<Gpu>(const uint8_t*, const Strides&, const float*, const Strides&, const float*, const Strides&, float*,
-                        const Shape&) {
-  unavailable("where_strided");
-}
-template <> void clamp<Gpu>(const float*, float*, int64_t, float, float) { unavailable("clamp"); }
-template <>
-void clamp_backward<Gpu>(const float*, const float*, float*, int64_t, float, float) {
-  unavailable("clamp_backward");
 }
 template <>
 void index_rows<Gpu>(const float*, const int64_t*, bool, float*, int64_t, int64_t, int64_t, int64_t) {

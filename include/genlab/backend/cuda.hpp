@@ -2,6 +2,7 @@
 // Defined in cuda/: cuda/select.cpp forwards each to the GPU implementation
 // (cuda/*.cu when built with nvcc; without it, src/core/cuda_stub.cpp throws
 // genlab::Error naming the missing build option) or to the emulated device.
+// The kernels are listed in cuda_kernels.inc, from which all of these come.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -32,18 +33,13 @@ void memcpy_d2h(void* dst, const void* src, size_t nbytes);
 void memcpy_d2d(void* dst, const void* src, size_t nbytes);
 void synchronize();
 
-// Kernels (f32). Same contracts as their cpu:: namesakes; binary takes
-// contiguous same-shape inputs or a scalar b (b_numel == 1).
-void unary(UnaryOp op, const float* x, float* y, int64_t n);
-void unary_backward(UnaryOp op, const float* x, const float* y, const float* gy, float* gx, int64_t n);
-void binary(BinaryOp op, const float* a, const float* b, int64_t b_numel, float* out, int64_t n);
+// Kernels (f32), listed in cuda_kernels.inc (one line each, with its contract)
+// and declared from there; the groups not yet moved there follow.
+#define GENLAB_CUDA_KERNEL(name, params, args) void name params;
+#include "genlab/backend/cuda_kernels.inc"
+#undef GENLAB_CUDA_KERNEL
+
 void sum_rows(const float* x, float* out, int64_t rows, int64_t cols);
-// Strided forms (pointers already at the tensors' storage offsets; a stride of
-// 0 broadcasts): dst = src over `shape`; out (contiguous) = op(a, b).
-void copy_strided(const float* src, const Strides& src_strides, float* dst, const Strides& dst_strides,
-                  const Shape& shape);
-void binary_strided(BinaryOp op, const float* a, const Strides& a_strides, const float* b, const Strides& b_strides,
-                    float* out, const Shape& shape);
 // Row-wise softmax / log_softmax over `cols` (f32, contiguous), and their backward.
 void softmax(const float* x, float* y, int64_t rows, int64_t cols, bool log);
 void softmax_backward(const float* y, const float* gy, float* gx, int64_t rows, int64_t cols, bool log);
@@ -72,13 +68,6 @@ void sgd_step(const std::vector<cpu::SgdParam<float>>& params, float lr, float w
 // and the backward scatter into gx (zeroed) viewed as [outer, r, inner].
 void max_rows(const float* x, float* out, int64_t* arg, int64_t rows, int64_t cols);
 void max_backward(const float* g, const int64_t* arg, float* gx, int64_t outer, int64_t r, int64_t inner);
-// Elementwise compare into uint8 0/1, and cond ? a : b, through broadcast strides.
-void compare_strided(CompareOp op, const float* a, const Strides& a_strides, const float* b, const Strides& b_strides,
-                     uint8_t* out, const Shape& shape);
-void where_strided(const uint8_t* cond, const Strides& cond_strides, const float* a, const Strides& a_strides,
-                   const float* b, const Strides& b_strides, float* out, const Shape& shape);
-void clamp(const float* x, float* y, int64_t n, float lo, float hi);
-void clamp_backward(const float* x, const float* gy, float* gx, int64_t n, float lo, float hi);
 // Rows of src [outer, src_n, inner] picked by int64 indices into out
 // [outer, n, inner]: index[i] per row i (index_select, embedding) or, when
 // per_element, one index per element of out (gather). The backward adds g
