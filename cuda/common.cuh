@@ -84,13 +84,19 @@ struct Geometry {
   enum Kind : uint8_t {
     kElements,  // `count` independent items, grid-stride: blocks of the launcher's size
     kRows,      // one block per row (grid-stride over `count` rows), block_dim a power of two
+    kBlocks,    // `count` blocks of exactly `block` threads (grid-stride when capped), sizes fixed by the kernel
   } kind = kElements;
   int64_t count = 0;             // 0: nothing to do, the launch is skipped
-  size_t shared_per_thread = 0;  // bytes of shared memory per thread of the block
+  size_t shared_per_thread = 0;  // bytes of shared memory per thread of the block (kElements, kRows)
+  unsigned block = 0;            // kBlocks: threads per block
+  size_t shared_bytes = 0;       // kBlocks: bytes of shared memory per block
 };
 inline Geometry elements(int64_t n) { return {Geometry::kElements, n, 0}; }
 inline Geometry rows(int64_t rows, size_t shared_per_thread = sizeof(float)) {
   return {Geometry::kRows, rows, shared_per_thread};
+}
+inline Geometry blocks(int64_t count, unsigned block, size_t shared_bytes) {
+  return {Geometry::kBlocks, count, 0, block, shared_bytes};
 }
 
 // The first index and the step of a grid-stride loop over this thread's items.

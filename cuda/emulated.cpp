@@ -1,9 +1,9 @@
-// The emulated CUDA device (cuda::emulated()): device memory is host memory
-// and every kernel body runs through the emulation harness (the listed
-// kernels through Emulated::launch in emulated.hpp, instantiated by
-// emulated_kernels.cpp; the others here), so the ops' CUDA code paths
-// (dispatch, strides, launches, autograd on the device) are tested without a GPU. cuBLAS, not our code, is stood in for by
-// the CPU GEMM. Small launches keep the thread-per-CUDA-thread harness cheap.
+// The emulated CUDA device (cuda::emulated()): device memory is host memory,
+// and every kernel body runs through the emulation harness (Emulated::launch
+// in emulated.hpp, instantiated by emulated_kernels.cpp), so the ops' CUDA
+// code paths (dispatch, strides, launches, autograd on the device) are tested
+// without a GPU. cuBLAS, not our code, is stood in for by the CPU GEMM. This
+// file holds the device's memory, copies and GEMM.
 //
 // Device memory is one reserved address range that is readable only while an
 // emulated kernel or copy runs: host code that touches device memory anywhere
@@ -18,10 +18,8 @@
 #include <mutex>
 #include <vector>
 
-#include "emulate.hpp"
 #include "emulated.hpp"
 #include "impl.hpp"
-#include "kernels.cuh"
 
 namespace genlab::cuda::impl {
 namespace {
@@ -91,21 +89,6 @@ class DeviceArena {
 };
 using Access = DeviceArena::Access;
 
-using emulated::grid_for;
-using emulated::kBlock;
-using emulated::kMaxGrid;
-template <class Body>
-void launch(int64_t n, Body body) {
-  Access access;
-  emulate::launch(grid_for(n), kBlock, 0, body);
-}
-// One block per row, as on the GPU (capped at kMaxGrid: the bodies grid-stride
-// over rows), with `shared_per_thread` bytes of shared memory per thread.
-template <class Body>
-void launch_rows(int64_t rows, Body body, size_t shared_per_thread = sizeof(float)) {
-  Access access;
-  emulate::launch(unsigned(std::min<int64_t>(rows, kMaxGrid)), kBlock, kBlock * shared_per_thread, body);
-}
 // x rounded to TF32 (10 explicit mantissa bits), to nearest, ties to even;
 // inf and NaN stay as they are, and a value past TF32's largest rounds to inf.
 float round_to_tf32(float x) {
@@ -121,16 +104,6 @@ std::vector<float> tf32_copy(const float* p, int64_t rows, int64_t cols, int64_t
   for (int64_t i = 0; i < rows; ++i)
     for (int64_t j = 0; j < cols; ++j) out[size_t(i * cols + j)] = round_to_tf32(p[i * ld + j]);
   return out;
-}
-// A cached row kernel with its plan's geometry (grid capped at kMaxGrid):
-// body(Int<pack>, Int<chunks>, ctx).
-template <int MaxChunks = kernels::kMaxChunks, class Body>
-void launch_plan(const kernels::RowPlan& plan, int64_t rows, Body body) {
-  Access access;
-  kernels::dispatch_plan<MaxChunks>(plan, [&](auto p, auto ch) {
-    emulate::launch(kernels::plan_grid(plan, rows, kMaxGrid), plan.block, plan.shared_bytes(),
-                    [&](emulate::Ctx& c) { body(p, ch, c); });
-  });
 }
 }  // namespace
 
@@ -163,119 +136,6 @@ void memcpy_d2d<Emulated>(void* dst, const void* src, size_t n) {
 template <>
 void synchronize<Emulated>() {}
 
-template <>
-void sum_rows<Emulated>(const float* x, float* out, int64_t rows, int64_t cols) {
-  if (rows > 0) launch_rows(rows, [&](emulate::Ctx& c) { kernels::sum_rows_body(c, x, out, rows, cols); });
-}
-// The row-wise kernels: the cached bodies with the GPU's plan (so the same
-// instantiations run here), or the multi-pass bodies for longer rows.
-template <>
-void softmax<Emulated>(const float* x, float* y, int64_t rows, int64_t cols, bool log) {
-  if (rows == 0 || cols == 0) return;
-  const auto plan = kernels::plan_rows(cols, kernels::aligned16(x) && kernels::aligned16(y));
-  if (plan.chunks == 0) return launch_rows(rows, [&](emulate::Ctx& c) { kernels::softmax_body(c, x, y, rows, cols, log); });
-  launch_plan(plan, rows, [&](auto p, auto ch, emulate::Ctx& c) {
-    kernels::softmax_cached_body<decltype(p)::value, decltype(ch)::value>(c, x, y, rows, cols, log, plan.threads);
-  });
-}
-template <>
-void softmax_backward<Emulated>(const float* y, const float* gy, float* gx, int64_t rows, int64_t cols, bool log) {
-  if (rows == 0 || cols == 0) return;
-  const bool aligned = kernels::aligned16(y) && kernels::aligned16(gy) && kernels::aligned16(gx);
-  const auto plan = kernels::plan_rows(cols, aligned, kernels::kBackwardChunks);
-  if (plan.chunks == 0)
-    return launch_rows(rows, [&](emulate::Ctx& c) { kernels::softmax_backward_body(c, y, gy, gx, rows, cols, log); });
-  launch_plan<kernels::kBackwardChunks>(plan, rows, [&](auto p, auto ch, emulate::Ctx& c) {
-    kernels::softmax_backward_cached_body<decltype(p)::value, decltype(ch)::value>(c, y, gy, gx, rows, cols, log,
-                                                                                    plan.threads);
-  });
-}
-template <>
-void norm_rows<Emulated>(const float* x, const float* w, const float* b, float* y, float* mean, float* rstd, int64_t rows,
-                         int64_t cols, float eps) {
-  if (rows == 0 || cols == 0) return;
-  const bool aligned = kernels::aligned16(x) && kernels::aligned16(w) && kernels::aligned16(b) && kernels::aligned16(y);
-  const auto plan = kernels::plan_rows(cols, aligned);
-  if (plan.chunks == 0)
-    return launch_rows(rows, [&](emulate::Ctx& c) { kernels::norm_rows_body(c, x, w, b, y, mean, rstd, rows, cols, eps); });
-  launch_plan(plan, rows, [&](auto p, auto ch, emulate::Ctx& c) {
-    kernels::norm_rows_cached_body<decltype(p)::value, decltype(ch)::value>(c, x, w, b, y, mean, rstd, rows, cols, eps,
-                                                                             plan.threads);
-  });
-}
-template <>
-void norm_rows_backward<Emulated>(const float* x, const float* w, const float* mean, const float* rstd, const float* gy,
-                                  float* gx, float* gw, float* gb, int64_t rows, int64_t cols) {
-  if (cols == 0) return;
-  const bool aligned = kernels::aligned16(x) && kernels::aligned16(w) && kernels::aligned16(gy) && kernels::aligned16(gx);
-  const auto plan = kernels::plan_rows(cols, aligned, kernels::kBackwardChunks);
-  if (rows > 0 && plan.chunks == 0)
-    launch_rows(rows, [&](emulate::Ctx& c) { kernels::norm_rows_backward_body(c, x, w, mean, rstd, gy, gx, rows, cols); });
-  else if (rows > 0)
-    launch_plan<kernels::kBackwardChunks>(plan, rows, [&](auto p, auto ch, emulate::Ctx& c) {
-      kernels::norm_rows_backward_cached_body<decltype(p)::value, decltype(ch)::value>(c, x, w, mean, rstd, gy, gx, rows,
-                                                                                        cols, plan.threads);
-    });
-  if (gw || gb)  // written even over 0 rows (sums of nothing: 0), as PyTorch's weight and bias gradients
-    launch(cols, [&](emulate::Ctx& c) { kernels::norm_param_grads_body(c, x, mean, rstd, gy, gw, gb, rows, cols); });
-}
-template <>
-void cross_entropy_rows<Emulated>(const float* x, const int64_t* target, float* loss, float* lse, int64_t rows,
-                                  int64_t cols, int64_t ignore_index, float smoothing) {
-  if (rows > 0 && cols > 0)
-    launch_rows(rows, [&](emulate::Ctx& c) {
-      kernels::cross_entropy_rows_body(c, x, target, loss, lse, rows, cols, ignore_index, smoothing);
-    });
-}
-template <>
-void cross_entropy_backward<Emulated>(const float* x, const int64_t* target, const float* lse, float* gx, int64_t rows,
-                                      int64_t cols, int64_t ignore_index, float smoothing, float scale) {
-  if (rows > 0 && cols > 0)
-    launch(rows * cols, [&](emulate::Ctx& c) {
-      kernels::cross_entropy_backward_body(c, x, target, lse, gx, rows, cols, ignore_index, smoothing, scale);
-    });
-}
-template <>
-void adam_step<Emulated>(const std::vector<cpu::AdamParam<float>>& params, float beta1, float beta2, float eps,
-                         float step_size, float rbc2, float decay, float l2) {
-  kernels::for_param_batches(params, [&](const auto& b) {
-    launch(b.largest, [&](emulate::Ctx& c) { kernels::adam_batch_body(c, b, beta1, beta2, eps, step_size, rbc2, decay, l2); });
-  });
-}
-template <>
-void sgd_step<Emulated>(const std::vector<cpu::SgdParam<float>>& params, float lr, float weight_decay, float momentum,
-                        float dampening, bool nesterov) {
-  kernels::for_param_batches(params, [&](const auto& b) {
-    launch(b.largest, [&](emulate::Ctx& c) { kernels::sgd_batch_body(c, b, lr, weight_decay, momentum, dampening, nesterov); });
-  });
-}
-template <>
-void max_rows<Emulated>(const float* x, float* out, int64_t* arg, int64_t rows, int64_t cols) {
-  if (rows > 0 && cols > 0)
-    launch_rows(rows, [&](emulate::Ctx& c) { kernels::max_rows_body(c, x, out, arg, rows, cols); },
-                sizeof(float) + sizeof(int64_t));  // (value, index) pairs
-}
-template <>
-void max_backward<Emulated>(const float* g, const int64_t* arg, float* gx, int64_t outer, int64_t r, int64_t inner) {
-  if (outer * inner > 0)
-    launch(outer * inner, [&](emulate::Ctx& c) { kernels::max_backward_body(c, g, arg, gx, outer, r, inner); });
-}
-template <>
-void index_rows<Emulated>(const float* src, const int64_t* index, bool per_element, float* out, int64_t outer,
-                          int64_t src_n, int64_t n, int64_t inner) {
-  if (outer * n * inner > 0)
-    launch(outer * n * inner, [&](emulate::Ctx& c) {
-      kernels::index_rows_body(c, src, index, per_element, out, outer, src_n, n, inner);
-    });
-}
-template <>
-void index_rows_backward<Emulated>(const float* g, const int64_t* index, bool per_element, float* gsrc, int64_t outer,
-                                   int64_t src_n, int64_t n, int64_t inner) {
-  if (outer * n * inner > 0)
-    launch(outer * n * inner, [&](emulate::Ctx& c) {
-      kernels::index_rows_backward_body(c, g, index, per_element, gsrc, outer, src_n, n, inner);
-    });
-}
 // cuBLAS's TF32 path stood in for: A and B rounded to TF32, then the CPU GEMM
 // (FP32 products and sums, as the tensor cores accumulate). cuBLAS does not
 // document its FP32 -> TF32 conversion; we round to nearest, ties to even (the

@@ -22,19 +22,25 @@ struct EmulatedAccess {
 
 namespace emulated {
 constexpr unsigned kBlock = 32, kMaxGrid = 4;  // a power of two, as the row reductions want
-inline unsigned grid_for(int64_t n) { return unsigned(std::clamp<int64_t>((n + kBlock - 1) / kBlock, 1, kMaxGrid)); }
-// One block per row, as on the GPU (capped at kMaxGrid: the bodies grid-stride over rows).
-inline unsigned grid_for_rows(int64_t rows) { return unsigned(std::min<int64_t>(rows, kMaxGrid)); }
+inline unsigned capped(int64_t blocks) { return unsigned(std::clamp<int64_t>(blocks, 1, kMaxGrid)); }
 }  // namespace emulated
 
+// The GPU's geometry scaled down: blocks of 32 threads and at most 4 blocks
+// (the bodies grid-stride), except kBlocks, whose block size the kernel fixes.
 template <class K>
 void Emulated::launch(const K& k) {
-  const kernels::Geometry g = k.geometry();
+  using kernels::Geometry;
+  const Geometry g = k.geometry();
   if (g.count == 0) return;
-  const bool rows = g.kind == kernels::Geometry::kRows;
+  unsigned grid = 0, block = emulated::kBlock;
+  size_t shared = emulated::kBlock * g.shared_per_thread;
+  switch (g.kind) {
+    case Geometry::kElements: grid = emulated::capped((g.count + emulated::kBlock - 1) / emulated::kBlock); break;
+    case Geometry::kRows: grid = emulated::capped(g.count); break;  // one block per row
+    case Geometry::kBlocks: grid = emulated::capped(g.count), block = g.block, shared = g.shared_bytes; break;
+  }
   EmulatedAccess access;
-  emulate::launch(rows ? emulated::grid_for_rows(g.count) : emulated::grid_for(g.count), emulated::kBlock,
-                  emulated::kBlock * g.shared_per_thread, [&](emulate::Ctx& c) { k(c); });
+  emulate::launch(grid, block, shared, [&](emulate::Ctx& c) { k(c); });
 }
 
 }  // namespace genlab::cuda::impl

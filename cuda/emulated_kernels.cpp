@@ -2,6 +2,12 @@
 // emulated device: impl::name<Emulated> from its group's file, launched by
 // emulated.hpp. Host C++, built with or without nvcc.
 #include "elementwise.cuh"
+#include "index.cuh"
+#include "loss.cuh"
+#include "norm.cuh"
+#include "optim.cuh"
+#include "reduce.cuh"
+#include "softmax.cuh"
 #include "emulated.hpp"
 
 namespace genlab::cuda::impl {

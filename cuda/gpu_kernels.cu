@@ -1,6 +1,12 @@
 // Every listed kernel (genlab/backend/cuda_kernels.inc) instantiated for the
 // GPU: impl::name<Gpu> from its group's file, launched by gpu_launch.cuh.
 #include "elementwise.cuh"
+#include "index.cuh"
+#include "loss.cuh"
+#include "norm.cuh"
+#include "optim.cuh"
+#include "reduce.cuh"
+#include "softmax.cuh"
 #include "gpu_launch.cuh"
 
 namespace genlab::cuda::impl {

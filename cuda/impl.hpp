@@ -5,8 +5,8 @@
 // is declared once here. A listed kernel (cuda_kernels.inc) has one
 // definition, impl::name<B> in its group's cuda/<group>.cuh, which hands its
 // kernel to B::launch; cuda/gpu_kernels.cu and cuda/emulated_kernels.cpp
-// instantiate it for each B. The runtime entry points (memory, copies, gemm)
-// and the groups not yet listed are specialised per implementation by hand.
+// instantiate it for each B. Only the runtime entry points (memory, copies,
+// gemm) are specialised per implementation by hand: runtime.cu, emulated.cpp.
 #pragma once
 #include "genlab/backend/cuda.hpp"
 
@@ -41,37 +41,6 @@ template <class B> void memcpy_h2d(void* dst, const void* src, size_t nbytes);
 template <class B> void memcpy_d2h(void* dst, const void* src, size_t nbytes);
 template <class B> void memcpy_d2d(void* dst, const void* src, size_t nbytes);
 template <class B> void synchronize();
-template <class B> void sum_rows(const float* x, float* out, int64_t rows, int64_t cols);
-template <class B> void softmax(const float* x, float* y, int64_t rows, int64_t cols, bool log);
-template <class B>
-void softmax_backward(const float* y, const float* gy, float* gx, int64_t rows, int64_t cols, bool log);
-template <class B>
-void norm_rows(const float* x, const float* w, const float* b, float* y, float* mean, float* rstd, int64_t rows,
-               int64_t cols, float eps);
-template <class B>
-void norm_rows_backward(const float* x, const float* w, const float* mean, const float* rstd, const float* gy, float* gx,
-                        float* gw, float* gb, int64_t rows, int64_t cols);
-template <class B>
-void cross_entropy_rows(const float* x, const int64_t* target, float* loss, float* lse, int64_t rows, int64_t cols,
-                        int64_t ignore_index, float smoothing);
-template <class B>
-void cross_entropy_backward(const float* x, const int64_t* target, const float* lse, float* gx, int64_t rows,
-                            int64_t cols, int64_t ignore_index, float smoothing, float scale);
-template <class B>
-void adam_step(const std::vector<cpu::AdamParam<float>>& params, float beta1, float beta2, float eps, float step_size,
-               float rbc2, float decay, float l2);
-template <class B>
-void sgd_step(const std::vector<cpu::SgdParam<float>>& params, float lr, float weight_decay, float momentum,
-              float dampening, bool nesterov);
-template <class B> void max_rows(const float* x, float* out, int64_t* arg, int64_t rows, int64_t cols);
-template <class B>
-void max_backward(const float* g, const int64_t* arg, float* gx, int64_t outer, int64_t r, int64_t inner);
-template <class B>
-void index_rows(const float* src, const int64_t* index, bool per_element, float* out, int64_t outer, int64_t src_n,
-                int64_t n, int64_t inner);
-template <class B>
-void index_rows_backward(const float* g, const int64_t* index, bool per_element, float* gsrc, int64_t outer,
-                         int64_t src_n, int64_t n, int64_t inner);
 // tf32: set_float32_matmul_precision allows TF32 (passed in, so the GPU
 // library needs nothing from the host one)
 template <class B>

@@ -1,4 +1,4 @@
-// The CUDA kernel bodies (cuda/kernels.cuh, cuda/elementwise.cuh) run on the CPU through the emulation
+// The CUDA kernels (the structs of cuda/<group>.cuh) run on the CPU through the emulation
 // harness, compared with the CPU kernels: indexing, grid-stride coverage,
 // shared memory and __syncthreads are exercised without a GPU.
 #include <gtest/gtest.h>
@@ -6,7 +6,13 @@
 #include <genlab/genlab.hpp>
 
 #include "../cuda/emulate.hpp"
-#include "../cuda/kernels.cuh"
+#include "../cuda/elementwise.cuh"
+#include "../cuda/index.cuh"
+#include "../cuda/loss.cuh"
+#include "../cuda/norm.cuh"
+#include "../cuda/optim.cuh"
+#include "../cuda/reduce.cuh"
+#include "../cuda/softmax.cuh"
 #include "emulated_device.hpp"
 
 using namespace genlab;
@@ -61,7 +67,7 @@ TEST(CudaEmulation, SharedMemoryRowSumsWithSyncthreads) {
   const int64_t rows = 5, cols = 1003;  // more rows than blocks, cols not a multiple of the block
   auto x = randn(rows * cols, 5);
   std::vector<float> out(rows, -1.f), ref(rows);
-  emu::launch(2, 128, 128 * sizeof(float), [&](emu::Ctx& c) { k::sum_rows_body(c, x.data(), out.data(), rows, cols); });
+  emu::launch(2, 128, 128 * sizeof(float), [&](emu::Ctx& c) { k::SumRows{x.data(), out.data(), rows, cols}(c); });
   cpu::sum(x.data(), ref.data(), rows, cols, 1);
   for (int64_t r = 0; r < rows; ++r) EXPECT_NEAR(out[size_t(r)], ref[size_t(r)], 1e-3f) << "row " << r;
 }
@@ -133,9 +139,9 @@ TEST(CudaEmulation, SoftmaxRowsForwardAndBackwardMatchCpu) {
   auto x = randn(rows * cols, 13), gy = randn(rows * cols, 14);
   for (bool log : {false, true}) {
     std::vector<float> y(size_t(rows * cols)), y_ref(y.size()), gx(y.size()), gx_ref(y.size());
-    emu::launch(2, 16, 16 * sizeof(float), [&](emu::Ctx& c) { k::softmax_body(c, x.data(), y.data(), rows, cols, log); });
+    emu::launch(2, 16, 16 * sizeof(float), [&](emu::Ctx& c) { k::Softmax{x.data(), y.data(), rows, cols, log}(c); });
     emu::launch(3, 32, 32 * sizeof(float), [&](emu::Ctx& c) {
-      k::softmax_backward_body(c, y.data(), gy.data(), gx.data(), rows, cols, log);
+      k::SoftmaxBackward{y.data(), gy.data(), gx.data(), rows, cols, log}(c);
     });
     cpu::softmax(x.data(), y_ref.data(), rows, cols, log);
     cpu::softmax_backward(y_ref.data(), gy.data(), gx_ref.data(), rows, cols, log);
@@ -158,13 +164,13 @@ TEST(CudaEmulation, NormRowsForwardAndBackwardMatchCpu) {
     float* m = layer ? mean.data() : nullptr;
     const float* bias = layer ? b.data() : nullptr;
     emu::launch(4, 16, 16 * sizeof(float), [&](emu::Ctx& c) {
-      k::norm_rows_body(c, x.data(), w.data(), bias, y.data(), m, rstd.data(), rows, cols, 1e-5f);
+      k::NormRows{x.data(), w.data(), bias, y.data(), m, rstd.data(), rows, cols, 1e-5f}(c);
     });
     emu::launch(2, 32, 32 * sizeof(float), [&](emu::Ctx& c) {
-      k::norm_rows_backward_body(c, x.data(), w.data(), m, rstd.data(), gy.data(), gx.data(), rows, cols);
+      k::NormRowsBackward{x.data(), w.data(), m, rstd.data(), gy.data(), gx.data(), rows, cols}(c);
     });
     emu::launch(2, 8, 0, [&](emu::Ctx& c) {
-      k::norm_param_grads_body(c, x.data(), m, rstd.data(), gy.data(), gw.data(), layer ? gb.data() : nullptr, rows, cols);
+      k::NormParamGrads{x.data(), m, rstd.data(), gy.data(), gw.data(), layer ? gb.data() : nullptr, rows, cols}(c);
     });
     if (layer) {
       cpu::layer_norm(x.data(), w.data(), b.data(), y_ref.data(), mean_ref.data(), rstd_ref.data(), rows, cols, 1e-5f);
@@ -216,7 +222,7 @@ TEST(CudaEmulation, MaxRowsTiesAndNaNsMatchCpu) {
   std::vector<float> out(nr), ref(nr);
   std::vector<int64_t> arg(nr), arg_ref(nr);
   emu::launch(4, 16, 16 * (sizeof(float) + sizeof(int64_t)),
-              [&](emu::Ctx& c) { k::max_rows_body(c, x.data(), out.data(), arg.data(), rows, cols); });
+              [&](emu::Ctx& c) { k::MaxRows{x.data(), out.data(), arg.data(), rows, cols}(c); });
   cpu::max(x.data(), ref.data(), arg_ref.data(), rows, cols, 1);
   EXPECT_EQ(arg, arg_ref);
   for (int64_t r = 0; r < rows; ++r)
@@ -295,10 +301,10 @@ TEST(CudaEmulation, IndexRowsAndTheirAtomicScatterAdd) {
     std::vector<float> out(g.size()), gsrc(src.size(), 0.f);
     std::vector<double> gref(src.size(), 0.0);
     emu::launch(4, 32, 0, [&](emu::Ctx& c) {
-      k::index_rows_body(c, src.data(), index, per_element, out.data(), outer, src_n, n, inner);
+      k::IndexRows{src.data(), index, per_element, out.data(), outer, src_n, n, inner}(c);
     });
     emu::launch(4, 64, 0, [&](emu::Ctx& c) {
-      k::index_rows_backward_body(c, g.data(), index, per_element, gsrc.data(), outer, src_n, n, inner);
+      k::IndexRowsBackward{g.data(), index, per_element, gsrc.data(), outer, src_n, n, inner}(c);
     });
     for (int64_t o = 0; o < outer; ++o)
       for (int64_t i = 0; i < n; ++i)
@@ -337,7 +343,7 @@ TEST(CudaEmulation, MultiTensorOptimizerBatchesMatchCpu) {
   int launches = 0;
   k::for_param_batches(params(p, m, v), [&](const auto& b) {
     ++launches;
-    emu::launch(3, 32, 0, [&](emu::Ctx& c) { k::adam_batch_body(c, b, 0.9f, 0.999f, 1e-8f, 1e-2f, 1.2f, 0.99f, 0.f); });
+    emu::launch(3, 32, 0, [&](emu::Ctx& c) { k::AdamStep{b, 0.9f, 0.999f, 1e-8f, 1e-2f, 1.2f, 0.99f, 0.f}(c); });
   });
   cpu::adam_step<float>(params(p2, m2, v2), 0.9f, 0.999f, 1e-8f, 1e-2f, 1.2f, 0.99f, 0.f);
   int nonempty = 0;
@@ -358,7 +364,7 @@ TEST(CudaEmulation, MultiTensorOptimizerBatchesMatchCpu) {
     sgd_ref.push_back({p2[size_t(i)].data(), g[size_t(i)].data(), m2[size_t(i)].data(), n, i % 2 == 1});
   }
   k::for_param_batches(sgd, [&](const auto& b) {
-    emu::launch(2, 64, 0, [&](emu::Ctx& c) { k::sgd_batch_body(c, b, 0.1f, 1e-3f, 0.9f, 0.f, true); });
+    emu::launch(2, 64, 0, [&](emu::Ctx& c) { k::SgdStep{b, 0.1f, 1e-3f, 0.9f, 0.f, true}(c); });
   });
   cpu::sgd_step<float>(sgd_ref, 0.1f, 1e-3f, 0.9f, 0.f, true);
   for (int i = 0; i < count; ++i)
@@ -405,7 +411,7 @@ TEST(CudaEmulation, LongReductionsAccumulateInDouble) {
   std::vector<float> x(size_t(rows * 2)), mean(size_t(rows), 0.5f), rstd(size_t(rows), 2.f), gy(x.size(), 0.1f), gw(2), gb(2);
   for (size_t i = 0; i < x.size(); ++i) x[i] = float(i % 2);  // xhat = -1, 1
   emu::launch(1, 32, 0, [&](emu::Ctx& c) {
-    k::norm_param_grads_body(c, x.data(), mean.data(), rstd.data(), gy.data(), gw.data(), gb.data(), rows, 2);
+    k::NormParamGrads{x.data(), mean.data(), rstd.data(), gy.data(), gw.data(), gb.data(), rows, 2}(c);
   });
   const double g = double(rows) * double(0.1f);  // 419430.40625
   EXPECT_NEAR(gb[0], g, 0.03125);

@@ -6,7 +6,7 @@
 #include <genlab/genlab.hpp>
 
 #include "../cuda/emulate.hpp"
-#include "../cuda/kernels.cuh"
+#include "../cuda/row_cache.cuh"
 #include "emulated_device.hpp"
 
 using namespace genlab;

@@ -37,51 +37,6 @@ template <> void memcpy_h2d<Gpu>(void*, const void*, size_t) { unavailable("memc
 template <> void memcpy_d2h<Gpu>(void*, const void*, size_t) { unavailable("memcpy_d2h"); }
 template <> void memcpy_d2d<Gpu>(void*, const void*, size_t) { unavailable("memcpy_d2d"); }
 template <> void synchronize<Gpu>() { unavailable("synchronize"); }
-template <> void sum_rows<Gpu>(const float*, float*, int64_t, int64_t) { unavailable("sum_rows"); }
-template <> void softmax<Gpu>(const float*, float*, int64_t, int64_t, bool) { unavailable("softmax"); }
-template <>
-void softmax_backward<Gpu>(const float*, const float*, float*, int64_t, int64_t, bool) {
-  unavailable("softmax_backward");
-}
-template <>
-void norm_rows<Gpu>(const float*, const float*, const float*, float*, float*, float*, int64_t, int64_t, float) {
-  unavailable("norm_rows");
-}
-template <>
-void norm_rows_backward<Gpu>(const float*, const float*, const float*, const float*, const float*, float*, float*, float*,
-                             int64_t, int64_t) {
-  unavailable("norm_rows_backward");
-}
-template <>
-void cross_entropy_rows<Gpu>(const float*, const int64_t*, float*, float*, int64_t, int64_t, int64_t, float) {
-  unavailable("cross_entropy_rows");
-}
-template <>
-void cross_entropy_backward<Gpu>(const float*, const int64_t*, const float*, float*, int64_t, int64_t, int64_t, float,
-                                 float) {
-  unavailable("cross_entropy_backward");
-}
-template <>
-void adam_step<Gpu>(const std::vector<cpu::AdamParam<float>>&, float, float, float, float, float, float, float) {
-  unavailable("adam_step");
-}
-template <>
-void sgd_step<Gpu>(const std::vector<cpu::SgdParam<float>>&, float, float, float, float, bool) {
-  unavailable("sgd_step");
-}
-template <> void max_rows<Gpu>(const float*, float*, int64_t*, int64_t, int64_t) { unavailable("max_rows"); }
-template <>
-void max_backward<Gpu>(const float*, const int64_t*, float*, int64_t, int64_t, int64_t) {
-  unavailable("max_backward");
-}
-template <>
-void index_rows<Gpu>(const float*, const int64_t*, bool, float*, int64_t, int64_t, int64_t, int64_t) {
-  unavailable("index_rows");
-}
-template <>
-void index_rows_backward<Gpu>(const float*, const int64_t*, bool, float*, int64_t, int64_t, int64_t, int64_t) {
-  unavailable("index_rows_backward");
-}
 template <>
 void gemm<Gpu>(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t, const float*, int64_t, float, float*,
                int64_t, bool) {

@@ -34,48 +34,11 @@ void memcpy_d2d(void* dst, const void* src, size_t nbytes);
 void synchronize();
 
 // Kernels (f32), listed in cuda_kernels.inc (one line each, with its contract)
-// and declared from there; the groups not yet moved there follow.
+// and declared from there.
 #define GENLAB_CUDA_KERNEL(name, params, args) void name params;
 #include "genlab/backend/cuda_kernels.inc"
 #undef GENLAB_CUDA_KERNEL
 
-void sum_rows(const float* x, float* out, int64_t rows, int64_t cols);
-// Row-wise softmax / log_softmax over `cols` (f32, contiguous), and their backward.
-void softmax(const float* x, float* y, int64_t rows, int64_t cols, bool log);
-void softmax_backward(const float* y, const float* gy, float* gx, int64_t rows, int64_t cols, bool log);
-// Row-wise normalisation over `cols` (f32, contiguous): LayerNorm when `mean`
-// is non-null (row means saved there), RMSNorm when it is null; rstd gets
-// 1 / sqrt(var + eps) per row; w and b may be null. The backward fills gx and
-// the column sums gw, gb (either may be null).
-void norm_rows(const float* x, const float* w, const float* b, float* y, float* mean, float* rstd, int64_t rows,
-               int64_t cols, float eps);
-void norm_rows_backward(const float* x, const float* w, const float* mean, const float* rstd, const float* gy, float* gx,
-                        float* gw, float* gb, int64_t rows, int64_t cols);
-// Fused mean cross-entropy over logits [rows, cols] (f32) and int64 class
-// indices: per-row losses and log-sum-exps; the backward writes gx given
-// scale = upstream gradient / number of rows not ignored.
-void cross_entropy_rows(const float* x, const int64_t* target, float* loss, float* lse, int64_t rows, int64_t cols,
-                        int64_t ignore_index, float smoothing);
-void cross_entropy_backward(const float* x, const int64_t* target, const float* lse, float* gx, int64_t rows,
-                            int64_t cols, int64_t ignore_index, float smoothing, float scale);
-// Optimizer steps over all parameters at once, as cpu::adam_step and
-// cpu::sgd_step: one launch per kernels::kParamsPerLaunch parameters.
-void adam_step(const std::vector<cpu::AdamParam<float>>& params, float beta1, float beta2, float eps, float step_size,
-               float rbc2, float decay, float l2);
-void sgd_step(const std::vector<cpu::SgdParam<float>>& params, float lr, float weight_decay, float momentum,
-              float dampening, bool nesterov);
-// Max over each row of x [rows, cols] with its index (first max; NaN wins),
-// and the backward scatter into gx (zeroed) viewed as [outer, r, inner].
-void max_rows(const float* x, float* out, int64_t* arg, int64_t rows, int64_t cols);
-void max_backward(const float* g, const int64_t* arg, float* gx, int64_t outer, int64_t r, int64_t inner);
-// Rows of src [outer, src_n, inner] picked by int64 indices into out
-// [outer, n, inner]: index[i] per row i (index_select, embedding) or, when
-// per_element, one index per element of out (gather). The backward adds g
-// into gsrc (zeroed), repeated indices accumulating.
-void index_rows(const float* src, const int64_t* index, bool per_element, float* out, int64_t outer, int64_t src_n,
-                int64_t n, int64_t inner);
-void index_rows_backward(const float* g, const int64_t* index, bool per_element, float* gsrc, int64_t outer,
-                         int64_t src_n, int64_t n, int64_t inner);
 // Row-major C = alpha op(A) op(B) + beta C through cuBLAS: FP32, or TF32
 // tensor cores after set_float32_matmul_precision("high") (genlab/core/precision.hpp).
 void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
