@@ -277,6 +277,38 @@ struct ClampBackward {
   }
 };
 
+// y = act(x + bias) with bias [cols] repeating along the rows of x (n
+// elements): a linear layer's bias add and activation in one pass.
+struct BiasUnary {
+  UnaryOp op;
+  const float *x, *bias;
+  int64_t cols;
+  float* y;
+  int64_t n;
+  static constexpr const char* name = "bias_unary";
+  Geometry geometry() const { return elements(n); }
+  template <class Ctx>
+  GENLAB_HD void operator()(Ctx& c) const {
+    for (int64_t i = grid_first(c); i < n; i += grid_step(c)) y[i] = unary_apply(op, x[i] + bias[i % cols]);
+  }
+};
+// Its input gradient gx = gy act'(x + bias), for activations whose
+// derivative needs only their input (gelu, silu, softplus ...).
+struct BiasUnaryBackward {
+  UnaryOp op;
+  const float *x, *bias, *gy;
+  int64_t cols;
+  float* gx;
+  int64_t n;
+  static constexpr const char* name = "bias_unary_backward";
+  Geometry geometry() const { return elements(n); }
+  template <class Ctx>
+  GENLAB_HD void operator()(Ctx& c) const {
+    for (int64_t i = grid_first(c); i < n; i += grid_step(c))
+      gx[i] = gy[i] * unary_derivative(op, x[i] + bias[i % cols], 0.f);
+  }
+};
+
 }  // namespace genlab::cuda::kernels
 
 // ---- Entry points (listed in genlab/backend/cuda_kernels.inc). A launch of
@@ -332,6 +364,16 @@ void clamp(const float* x, float* y, int64_t n, float lo, float hi) {
 template <class B>
 void clamp_backward(const float* x, const float* gy, float* gx, int64_t n, float lo, float hi) {
   B::launch(kernels::ClampBackward{x, gy, gx, n, lo, hi});
+}
+
+template <class B>
+void bias_unary(UnaryOp op, const float* x, const float* bias, int64_t cols, float* y, int64_t n) {
+  B::launch(kernels::BiasUnary{op, x, bias, cols, y, n});
+}
+template <class B>
+void bias_unary_backward(UnaryOp op, const float* x, const float* bias, const float* gy, int64_t cols, float* gx,
+                         int64_t n) {
+  B::launch(kernels::BiasUnaryBackward{op, x, bias, gy, cols, gx, n});
 }
 
 }  // namespace genlab::cuda::impl

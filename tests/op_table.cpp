@@ -73,6 +73,8 @@ const std::vector<OpCase>& op_table() {
       {"layer_norm", "nn", {N({3, 8}), N({8}), N({8})}, {1, 1, 1}, [](V x) { return layer_norm(x[0], {8}, x[1], x[2]); }, true},
       {"rms_norm", "nn", {N({3, 8}), N({8})}, {1, 1}, [](V x) { return rms_norm(x[0], {8}, x[1]); }, true},
       {"embedding", "nn", {N({10, 4}), I(10, {2, 3})}, {1, 0}, [](V x) { return embedding(x[0], x[1]); }, true},
+      {"bias_gelu", "nn", {N({3, 8}), N({8})}, {1, 1}, [](V x) { return bias_gelu(x[0], x[1]); }, true},
+      {"bias_gelu_tanh", "nn", {N({2, 3, 8}), N({8})}, {1, 1}, [](V x) { return bias_gelu(x[0], x[1], "tanh"); }, true},
       D("cat", "index", {N({2, 3}), N({4, 3})}, {1, 1}, 0, [](V x, int64_t d) { return cat({x[0], x[1]}, d); }),
       D("stack", "index", {N({2, 3}), N({2, 3})}, {1, 1}, 1, [](V x, int64_t d) { return stack({x[0], x[1]}, d); }),
       D("split", "index", {N({5, 3})}, {1}, 0,

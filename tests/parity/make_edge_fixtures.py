@@ -86,6 +86,13 @@ def bias_outside(x):
     return None
 
 
+def bias_not_last_dim(x):
+    """genlab's bias_gelu takes a bias of the input's last dim only; torch's x + b broadcasts any."""
+    if x[0].dim() >= 1 and x[1].dim() == 1 and x[1].shape[0] == x[0].shape[-1]:
+        return None
+    return f"the bias has shape {list(x[1].shape)} for an input {list(x[0].shape)} (genlab: [input.size(-1)])"
+
+
 # Inputs outside PyTorch's documented contract that torch accepts anyway: there genlab may raise
 # a genlab::Error instead of matching torch's value (C.lenient says why). So may it where torch warns
 # that the call is likely wrong (mse_loss with a target of another shape).
@@ -94,6 +101,8 @@ OUTSIDE_CONTRACT = {
     "linear": lambda x: bias_outside(x),
     "linear_3d": lambda x: bias_outside(x),
     "index_select": lambda x: x[1].dim() != 1 and "the index is not 1-d (docs: the 1-D tensor of indices)",
+    "bias_gelu": lambda x: bias_not_last_dim(x),
+    "bias_gelu_tanh": lambda x: bias_not_last_dim(x),
 }
 # Gradients where torch 1.13 disagrees with itself: the case keeps torch's value
 # and error checks, but its gradients are not compared (C.quirk says why).

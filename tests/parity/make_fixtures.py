@@ -93,6 +93,8 @@ CASES = {
     "layer_norm": ([normal(3, 8), normal(8), normal(8)], [1, 1, 1], lambda x, w, b: F.layer_norm(x, (8,), w, b)),
     "rms_norm": ([normal(3, 8), normal(8)], [1, 1], rms_norm),
     "embedding": ([normal(10, 4), index(10, 2, 3)], [1, 0], lambda w, i: F.embedding(i, w)),
+    "bias_gelu": ([normal(3, 8), normal(8)], [1, 1], lambda x, b: F.gelu(x + b)),
+    "bias_gelu_tanh": ([normal(2, 3, 8), normal(8)], [1, 1], lambda x, b: F.gelu(x + b, approximate="tanh")),
     "cat": ([normal(2, 3), normal(4, 3)], [1, 1], lambda a, b, dim=0: torch.cat([a, b], dim)),
     "stack": ([normal(2, 3), normal(2, 3)], [1, 1], lambda a, b, dim=1: torch.stack([a, b], dim)),
     "split": ([normal(5, 3)], [1], lambda a, dim=0: torch.split(a, 2, dim)[-1]),

@@ -1,6 +1,6 @@
 // Neural-network functions: softmax, log_softmax, layer_norm, rms_norm,
-// embedding, dropout. Row-wise kernels run over the last dim; another dim is
-// moved last and back.
+// embedding, dropout, bias_gelu. Row-wise kernels run over the last dim;
+// another dim is moved last and back.
 #pragma once
 #include "genlab/core/rng.hpp"
 #include "genlab/ops/linalg.hpp"
@@ -176,6 +176,32 @@ inline Tensor dropout(const Tensor& x, double p, bool training = true) {
                           detail::scalar_like(keep, 0.0)),
                     1.0 / (1.0 - p));
   return mul(x, mask);
+}
+
+// gelu(x + bias) with bias [x.size(-1)]: a linear layer's bias add and GELU
+// (approximate as in gelu) in one pass on CUDA, a fused kernel; on the CPU,
+// where both run at memory speed, the two ops.
+inline Tensor bias_gelu(const Tensor& x, const Tensor& bias, const std::string& approximate = "none") {
+  GENLAB_CHECK(x.dim() >= 1 && bias.dim() == 1 && bias.shape()[0] == x.shape().back(), "bias_gelu: bias ",
+               shape_str(bias.shape()), " does not match input ", shape_str(x.shape()), " (expects [",
+               x.dim() >= 1 ? x.shape().back() : 0, "], the input's last dim)");
+  detail::check_same("bias_gelu (input vs bias)", x, bias);
+  if (!x.device().is_cuda()) return gelu(add(x, bias), approximate);
+  detail::check_cuda_f32("bias_gelu", x);
+  GENLAB_CHECK(approximate == "none" || approximate == "tanh", "bias_gelu: approximate must be 'none' or 'tanh', got '",
+               approximate, "'");
+  const UnaryOp op = approximate == "tanh" ? UnaryOp::gelu_tanh : UnaryOp::gelu;
+  Tensor xd = detail::dense(x.detach()), bd = detail::dense(bias.detach()), y = detail::empty_like(x, x.shape());
+  cuda::bias_unary(op, xd.data<float>(), bd.data<float>(), bd.numel(), y.data<float>(), y.numel());
+  if (autograd::needs_grad({&x, &bias})) {
+    autograd::record("BiasGeluBackward", y, {x, bias}, [op, xd, bd](const Tensor& g) {
+      Tensor gd = detail::dense(g), gx = detail::empty_like(g, g.shape());
+      cuda::bias_unary_backward(op, xd.data<float>(), bd.data<float>(), gd.data<float>(), bd.numel(), gx.data<float>(),
+                                gx.numel());
+      return std::vector{gx, sum_to(gx, bd.shape())};
+    });
+  }
+  return y;
 }
 
 }  // namespace genlab::ops
