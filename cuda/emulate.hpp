@@ -1,6 +1,6 @@
 // CPU emulation of a CUDA launch: every block runs its threads as std::threads
 // sharing a shared-memory buffer, with sync() as a std::barrier, so kernel
-// bodies from kernels.cuh run unchanged and their indexing, bounds and
+// bodies of cuda/<group>.cuh run unchanged and their indexing, bounds and
 // synchronisation are checked by tests without a GPU (and under ASan).
 // Warps are consecutive groups of 32 threads; shfl_xor exchanges values
 // through a per-warp mailbox and a warp-wide barrier, so, as with
