@@ -22,7 +22,8 @@
 
 namespace genlab::cuda::kernels {
 
-GENLAB_HD inline float unary_apply(UnaryOp op, float x) {
+// p0, p1: the op's parameters (UnaryOp). The host compiler has no rsqrtf, so 1 / sqrtf.
+GENLAB_HD inline float unary_apply(UnaryOp op, float x, float p0, float p1) {
   switch (op) {
     case UnaryOp::neg: return -x;
     case UnaryOp::exp: return expf(x);
@@ -36,11 +37,28 @@ GENLAB_HD inline float unary_apply(UnaryOp op, float x) {
     case UnaryOp::silu: return x / (1.f + expf(-x));
     case UnaryOp::softplus: return fmaxf(x, 0.f) + log1pf(expf(-fabsf(x)));
     case UnaryOp::abs: return fabsf(x);
+    case UnaryOp::sin: return sinf(x);
+    case UnaryOp::cos: return cosf(x);
+    case UnaryOp::erf: return erff(x);
+    case UnaryOp::log1p: return log1pf(x);
+    case UnaryOp::expm1: return expm1f(x);
+    case UnaryOp::rsqrt: return 1.f / sqrtf(x);
+    case UnaryOp::reciprocal: return 1.f / x;
+    case UnaryOp::sign: return float(x > 0.f) - float(x < 0.f);  // 0 at NaN, as PyTorch
+    case UnaryOp::floor: return floorf(x);
+    case UnaryOp::round: return rintf(x);  // half to even
+    case UnaryOp::leaky_relu: return x > 0.f ? x : x * p0;
+    case UnaryOp::elu: return x > 0.f ? x : p0 * expm1f(x);
+    case UnaryOp::mish: return x * tanhf(fmaxf(x, 0.f) + log1pf(expf(-fabsf(x))));
+    case UnaryOp::hardtanh: return x < p0 ? p0 : (x > p1 ? p1 : x);
+    case UnaryOp::logsigmoid: return fminf(x, 0.f) - log1pf(expf(-fabsf(x)));
   }
   return 0.f;
 }
 
-GENLAB_HD inline float unary_derivative(UnaryOp op, float x, float y) {
+// The kinks as in PyTorch (and cpu::unary_backward); the masks (relu,
+// hardtanh) and zero gradients (sign, floor, round) are selects in UnaryBackward.
+GENLAB_HD inline float unary_derivative(UnaryOp op, float x, float y, float p0) {
   switch (op) {
     case UnaryOp::neg: return -1.f;
     case UnaryOp::exp: return y;
@@ -61,8 +79,33 @@ GENLAB_HD inline float unary_derivative(UnaryOp op, float x, float y) {
     }
     case UnaryOp::softplus: return 1.f / (1.f + expf(-x));
     case UnaryOp::abs: return x > 0.f ? 1.f : (x < 0.f ? -1.f : 0.f);
+    case UnaryOp::sin: return cosf(x);
+    case UnaryOp::cos: return -sinf(x);
+    case UnaryOp::erf: return 1.1283791670955126f * expf(-x * x);
+    case UnaryOp::log1p: return 1.f / (1.f + x);
+    case UnaryOp::expm1: return y + 1.f;
+    case UnaryOp::rsqrt: return -0.5f * y * y * y;
+    case UnaryOp::reciprocal: return -y * y;
+    case UnaryOp::leaky_relu: return x > 0.f ? 1.f : p0;
+    case UnaryOp::elu: return x <= 0.f ? p0 * expf(x) : 1.f;
+    case UnaryOp::mish: {
+      const float t = tanhf(fmaxf(x, 0.f) + log1pf(expf(-fabsf(x)))), s = 1.f / (1.f + expf(-x));
+      return t + x * s * (1.f - t * t);
+    }
+    case UnaryOp::logsigmoid: return 1.f / (1.f + expf(x));
+    case UnaryOp::sign: case UnaryOp::floor: case UnaryOp::round: case UnaryOp::hardtanh: break;
   }
   return 0.f;
+}
+// gx for one element: a select where PyTorch's gradient is a mask (gy passes at
+// NaN; 0 * inf never forms) or zero, else gy * the derivative.
+GENLAB_HD inline float unary_grad(UnaryOp op, float x, float y, float gy, float p0, float p1) {
+  switch (op) {
+    case UnaryOp::relu: return x <= 0.f ? 0.f : gy;
+    case UnaryOp::hardtanh: return (x <= p0 || x >= p1) ? 0.f : gy;
+    case UnaryOp::sign: case UnaryOp::floor: case UnaryOp::round: return 0.f;
+    default: return gy * unary_derivative(op, x, y, p0);
+  }
 }
 
 GENLAB_HD inline float binary_apply(BinaryOp op, float a, float b) {
@@ -84,11 +127,12 @@ struct Unary {
   const float* x;
   float* y;
   int64_t n;
+  float p0, p1;
   static constexpr const char* name = "unary";
   Geometry geometry() const { return elements(n); }
   template <class Ctx>
   GENLAB_HD void operator()(Ctx& c) const {
-    for (int64_t i = grid_first(c); i < n; i += grid_step(c)) y[i] = unary_apply(op, x[i]);
+    for (int64_t i = grid_first(c); i < n; i += grid_step(c)) y[i] = unary_apply(op, x[i], p0, p1);
   }
 };
 // x or y may be null when the derivative does not read it.
@@ -97,13 +141,13 @@ struct UnaryBackward {
   const float *x, *y, *gy;
   float* gx;
   int64_t n;
+  float p0, p1;
   static constexpr const char* name = "unary_backward";
   Geometry geometry() const { return elements(n); }
   template <class Ctx>
   GENLAB_HD void operator()(Ctx& c) const {
     for (int64_t i = grid_first(c); i < n; i += grid_step(c))
-      gx[i] = op == UnaryOp::relu ? (x[i] <= 0.f ? 0.f : gy[i])  // a select: gy = inf at x < 0 gives 0, not 0 * inf
-                                  : gy[i] * unary_derivative(op, x ? x[i] : 0.f, y ? y[i] : 0.f);
+      gx[i] = unary_grad(op, x ? x[i] : 0.f, y ? y[i] : 0.f, gy[i], p0, p1);
   }
 };
 // b is either n elements or a single scalar (b_numel == 1).
@@ -285,12 +329,13 @@ struct ClampBackward {
 namespace genlab::cuda::impl {
 
 template <class B>
-void unary(UnaryOp op, const float* x, float* y, int64_t n) {
-  B::launch(kernels::Unary{op, x, y, n});
+void unary(UnaryOp op, const float* x, float* y, int64_t n, float p0, float p1) {
+  B::launch(kernels::Unary{op, x, y, n, p0, p1});
 }
 template <class B>
-void unary_backward(UnaryOp op, const float* x, const float* y, const float* gy, float* gx, int64_t n) {
-  B::launch(kernels::UnaryBackward{op, x, y, gy, gx, n});
+void unary_backward(UnaryOp op, const float* x, const float* y, const float* gy, float* gx, int64_t n, float p0,
+                    float p1) {
+  B::launch(kernels::UnaryBackward{op, x, y, gy, gx, n, p0, p1});
 }
 template <class B>
 void binary(BinaryOp op, const float* a, const float* b, int64_t b_numel, float* out, int64_t n) {
