@@ -271,6 +271,16 @@ int main(int argc, char** argv) {
                 tl * 1e3);
     out.push_back({{"name", "softmax (8192, 768)"}, {"group", "torch_op"}, {"genlab_s", ts}, {"bar", 1.5}});
     out.push_back({{"name", "layer_norm (8192, 768)"}, {"group", "torch_op"}, {"genlab_s", tl}, {"bar", 1.5}});
+    // issue 10's elementwise ops that GAN discriminators and sinusoidal embeddings use: forward, no bar
+    const std::pair<const char*, std::function<Tensor()>> peer_ops[] = {
+        {"leaky_relu (8192, 768)", [&] { return ops::leaky_relu(x, 0.2); }},
+        {"sin (8192, 768)", [&] { return ops::sin(x); }},
+        {"cos (8192, 768)", [&] { return ops::cos(x); }}};
+    for (const auto& [name, fn] : peer_ops) {
+      double t = median_seconds(fn, reps);
+      std::printf("%-36s genlab %.3f ms\n", name, t * 1e3);
+      out.push_back({{"name", name}, {"group", "torch_elementwise"}, {"genlab_s", t}});
+    }
 
     const int64_t n = int64_t(1) << 24;  // 64 MiB of float32
     Tensor p = Tensor::randn({n}), q = Tensor::randn({n});

@@ -134,7 +134,7 @@ def main(run_dir, out_md):
     genlab = merge_rounds(run_dir)
     best = torch_best(run_dir)
     m = machine()
-    rows, verdicts = [], []
+    rows, verdicts, peer_rows = [], [], []
 
     def bar_row(what, value, bar, higher_is_better=True, note=""):
         ok = value >= bar if higher_is_better else value <= bar
@@ -152,6 +152,11 @@ def main(run_dir, out_md):
                 t, th, cfg = best[g["name"]]
                 bar_row(g["name"] + " vs PyTorch", t / g["genlab_s"], 1.5,
                         note=f"genlab {g['genlab_s']*1e3:.2f} ms, PyTorch best {t*1e3:.2f} ms ({cfg})")
+        elif g["group"] == "torch_elementwise":  # issue 10: measured against PyTorch, no bar set
+            if g["name"] in best:
+                t, th, cfg = best[g["name"]]
+                peer_rows.append(f"| {g['name']} | {t / g['genlab_s']:.3f} | genlab {g['genlab_s']*1e3:.2f} ms, "
+                                 f"PyTorch best {t*1e3:.2f} ms ({cfg}) |")
         elif g["group"] == "mlp":
             if g["name"] in best:
                 t, th, cfg = best[g["name"]]
@@ -169,6 +174,10 @@ def main(run_dir, out_md):
         "| measurement | value | bar | verdict | detail |", "|---|---|---|---|---|", *rows, "",
         f"{sum(verdicts)} of {len(verdicts)} bars met.", "",
     ]
+    if peer_rows:
+        lines += ["## Elementwise ops against PyTorch (issue 10; no bar set)", "",
+                  "Forward, float32, one (8192, 768) tensor; speed ratio = PyTorch best time / genlab time.", "",
+                  "| op | speed ratio | detail |", "|---|---|---|", *peer_rows, ""]
     lines += thread_section(genlab, out_md)
     lines += cuda_section(genlab)
     micro = os.path.join(run_dir, "micro.json")

@@ -15,6 +15,7 @@
 #include <cstdint>
 
 #include "common.cuh"
+#include "elementwise_math.cuh"
 #include "genlab/backend/cpu.hpp"  // UnaryOp, BinaryOp, CompareOp
 #include "genlab/core/error.hpp"
 #include "genlab/core/shape.hpp"
@@ -22,73 +23,18 @@
 
 namespace genlab::cuda::kernels {
 
-GENLAB_HD inline float unary_apply(UnaryOp op, float x) {
-  switch (op) {
-    case UnaryOp::neg: return -x;
-    case UnaryOp::exp: return expf(x);
-    case UnaryOp::log: return logf(x);
-    case UnaryOp::sqrt: return sqrtf(x);
-    case UnaryOp::tanh: return tanhf(x);
-    case UnaryOp::sigmoid: return 1.f / (1.f + expf(-x));
-    case UnaryOp::relu: return x < 0.f ? 0.f : x;  // NaN passes, as in PyTorch
-    case UnaryOp::gelu: return 0.5f * x * (1.f + erff(x * 0.70710678118654752f));
-    case UnaryOp::gelu_tanh: return 0.5f * x * (1.f + tanhf(0.7978845608028654f * (x + 0.044715f * x * x * x)));
-    case UnaryOp::silu: return x / (1.f + expf(-x));
-    case UnaryOp::softplus: return fmaxf(x, 0.f) + log1pf(expf(-fabsf(x)));
-    case UnaryOp::abs: return fabsf(x);
-  }
-  return 0.f;
-}
-
-GENLAB_HD inline float unary_derivative(UnaryOp op, float x, float y) {
-  switch (op) {
-    case UnaryOp::neg: return -1.f;
-    case UnaryOp::exp: return y;
-    case UnaryOp::log: return 1.f / x;
-    case UnaryOp::sqrt: return 0.5f / y;
-    case UnaryOp::tanh: return 1.f - y * y;
-    case UnaryOp::sigmoid: return y * (1.f - y);
-    case UnaryOp::relu: return x <= 0.f ? 0.f : 1.f;
-    case UnaryOp::gelu:
-      return 0.5f * (1.f + erff(x * 0.70710678118654752f)) + x * expf(-0.5f * x * x) * 0.3989422804014327f;
-    case UnaryOp::gelu_tanh: {
-      const float k = 0.7978845608028654f, c = 0.044715f, t = tanhf(k * (x + c * x * x * x));
-      return 0.5f * (1.f + t) + 0.5f * x * (1.f - t * t) * k * (1.f + 3.f * c * x * x);
-    }
-    case UnaryOp::silu: {
-      const float s = 1.f / (1.f + expf(-x));
-      return s * (1.f + x * (1.f - s));
-    }
-    case UnaryOp::softplus: return 1.f / (1.f + expf(-x));
-    case UnaryOp::abs: return x > 0.f ? 1.f : (x < 0.f ? -1.f : 0.f);
-  }
-  return 0.f;
-}
-
-GENLAB_HD inline float binary_apply(BinaryOp op, float a, float b) {
-  switch (op) {
-    case BinaryOp::add: return a + b;
-    case BinaryOp::sub: return a - b;
-    case BinaryOp::mul: return a * b;
-    case BinaryOp::div: return a / b;
-    case BinaryOp::pow: return powf(a, b);
-    case BinaryOp::maximum: return (a > b || a != a) ? a : b;  // NaN in either gives NaN, as PyTorch
-    case BinaryOp::minimum: return (a < b || a != a) ? a : b;
-  }
-  return 0.f;
-}
-
 // ---- Contiguous maps: grid-stride loops, so any grid size covers any n.
 struct Unary {
   UnaryOp op;
   const float* x;
   float* y;
   int64_t n;
+  float p0, p1;
   static constexpr const char* name = "unary";
   Geometry geometry() const { return elements(n); }
   template <class Ctx>
   GENLAB_HD void operator()(Ctx& c) const {
-    for (int64_t i = grid_first(c); i < n; i += grid_step(c)) y[i] = unary_apply(op, x[i]);
+    for (int64_t i = grid_first(c); i < n; i += grid_step(c)) y[i] = unary_apply(op, x[i], p0, p1);
   }
 };
 // x or y may be null when the derivative does not read it.
@@ -97,13 +43,13 @@ struct UnaryBackward {
   const float *x, *y, *gy;
   float* gx;
   int64_t n;
+  float p0, p1;
   static constexpr const char* name = "unary_backward";
   Geometry geometry() const { return elements(n); }
   template <class Ctx>
   GENLAB_HD void operator()(Ctx& c) const {
     for (int64_t i = grid_first(c); i < n; i += grid_step(c))
-      gx[i] = op == UnaryOp::relu ? (x[i] <= 0.f ? 0.f : gy[i])  // a select: gy = inf at x < 0 gives 0, not 0 * inf
-                                  : gy[i] * unary_derivative(op, x ? x[i] : 0.f, y ? y[i] : 0.f);
+      gx[i] = unary_grad(op, x ? x[i] : 0.f, y ? y[i] : 0.f, gy[i], p0, p1);
   }
 };
 // b is either n elements or a single scalar (b_numel == 1).
@@ -289,7 +235,8 @@ struct BiasUnary {
   Geometry geometry() const { return elements(n); }
   template <class Ctx>
   GENLAB_HD void operator()(Ctx& c) const {
-    for (int64_t i = grid_first(c); i < n; i += grid_step(c)) y[i] = unary_apply(op, x[i] + bias[i % cols]);
+    for (int64_t i = grid_first(c); i < n; i += grid_step(c)) 
+      y[i] = unary_apply(op, x[i] + bias[i % cols], 0.f, 0.f);
   }
 };
 // Its input gradient gx = gy act'(x + bias), for activations whose
@@ -305,7 +252,7 @@ struct BiasUnaryBackward {
   template <class Ctx>
   GENLAB_HD void operator()(Ctx& c) const {
     for (int64_t i = grid_first(c); i < n; i += grid_step(c))
-      gx[i] = gy[i] * unary_derivative(op, x[i] + bias[i % cols], 0.f);
+      gx[i] = gy[i] * unary_derivative(op, x[i] + bias[i % cols], 0.f, 0.f);
   }
 };
 
@@ -317,12 +264,13 @@ struct BiasUnaryBackward {
 namespace genlab::cuda::impl {
 
 template <class B>
-void unary(UnaryOp op, const float* x, float* y, int64_t n) {
-  B::launch(kernels::Unary{op, x, y, n});
+void unary(UnaryOp op, const float* x, float* y, int64_t n, float p0, float p1) {
+  B::launch(kernels::Unary{op, x, y, n, p0, p1});
 }
 template <class B>
-void unary_backward(UnaryOp op, const float* x, const float* y, const float* gy, float* gx, int64_t n) {
-  B::launch(kernels::UnaryBackward{op, x, y, gy, gx, n});
+void unary_backward(UnaryOp op, const float* x, const float* y, const float* gy, float* gx, int64_t n, float p0,
+                    float p1) {
+  B::launch(kernels::UnaryBackward{op, x, y, gy, gx, n, p0, p1});
 }
 template <class B>
 void binary(BinaryOp op, const float* a, const float* b, int64_t b_numel, float* out, int64_t n) {

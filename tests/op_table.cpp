@@ -116,6 +116,27 @@ const std::vector<OpCase>& op_table() {
       {"pow_zero", "elementwise", {N({3, 4})}, {1}, [](V x) { return pow(x[0], 0.0); }, true},
       {"linear_3d", "linalg", {N({2, 3, 4}), N({5, 4}), N({5})}, {1, 1, 1},
        [](V x) { return linear(x[0], x[1], x[2]); }, true},
+      // issue 10: unary math, activations, maximum/minimum
+      {"sin", "unary", {N({3, 7})}, {1}, [](V x) { return sin(x[0] * 3.0); }, true},
+      {"cos", "unary", {N({3, 7})}, {1}, [](V x) { return cos(x[0] * 3.0); }, true},
+      {"erf", "unary", {N({3, 7})}, {1}, [](V x) { return erf(x[0]); }, true},
+      {"log1p", "unary", {U({3, 7})}, {1}, [](V x) { return log1p(x[0] - 0.5); }, true},
+      {"expm1", "unary", {N({3, 7})}, {1}, [](V x) { return expm1(x[0]); }, true},
+      {"rsqrt", "unary", {P({3, 7})}, {1}, [](V x) { return rsqrt(x[0]); }, true},
+      {"reciprocal", "unary", {P({3, 7})}, {1}, [](V x) { return reciprocal(x[0]); }, true},
+      {"sign", "unary", {N({3, 7})}, {1}, [](V x) { return sign(x[0]); }, true},
+      {"floor", "unary", {N({3, 7})}, {1}, [](V x) { return floor(x[0] * 4.0); }, true},
+      {"round", "unary", {N({3, 7})}, {1}, [](V x) { return round(x[0] * 4.0); }, true},
+      {"leaky_relu", "unary", {N({3, 7})}, {1}, [](V x) { return leaky_relu(x[0]); }, true},
+      {"leaky_relu_slope", "unary", {N({3, 7})}, {1}, [](V x) { return leaky_relu(x[0], 0.2); }, true},
+      {"elu", "unary", {N({3, 7})}, {1}, [](V x) { return elu(x[0]); }, true},
+      {"elu_alpha", "unary", {N({3, 7})}, {1}, [](V x) { return elu(x[0], 0.5); }, true},
+      {"mish", "unary", {N({3, 7})}, {1}, [](V x) { return mish(x[0]); }, true},
+      {"hardtanh", "unary", {N({3, 7})}, {1}, [](V x) { return hardtanh(x[0]); }, true},
+      {"hardtanh_bounds", "unary", {N({3, 7})}, {1}, [](V x) { return hardtanh(x[0], -0.5, 2.0); }, true},
+      {"logsigmoid", "unary", {N({3, 7})}, {1}, [](V x) { return logsigmoid(x[0]); }, true},
+      {"maximum", "elementwise", {N({4, 5}), N({5})}, {1, 1}, [](V x) { return maximum(x[0], x[1]); }, true},
+      {"minimum", "elementwise", {N({3, 1, 4}), N({2, 4})}, {1, 1}, [](V x) { return minimum(x[0], x[1]); }, true},
   };
   return table;
 }

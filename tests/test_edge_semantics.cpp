@@ -1,10 +1,13 @@
 // Op-level edge semantics of issue 7 (items G, H and edge items 2, 4-7, smaller
 // defects): 0-d tensors, invalid shapes, where's condition, pow at 0, means over
-// zero elements, empty dims, mixed dtypes and wrong-dtype arguments. Every
+// zero elements, empty dims, mixed dtypes and wrong-dtype arguments; and issue
+// 10's activations at their kinks and non-finite inputs. Every
 // expectation is PyTorch 1.13's result (float64), named in the comment beside it.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <optional>
 #include <string>
@@ -26,14 +29,14 @@ Tensor vec(std::vector<double> v, DType t = DType::f64) {
 Tensor leaf(std::vector<double> v, DType t = DType::f64) { return vec(std::move(v), t).requires_grad_(true); }
 Tensor scalar_leaf(double v) { return Tensor::scalar(v, f64).requires_grad_(true); }
 
-// NaN equals NaN, infinities compare exactly, other values within 1e-9.
-void expect_values(const Tensor& t, const std::vector<double>& want, const char* what) {
+// NaN equals NaN, infinities compare exactly, other values within tol (relative past 1).
+void expect_values(const Tensor& t, const std::vector<double>& want, const char* what, double tol = 1e-9) {
   auto got = t.to_vector<double>();
   ASSERT_EQ(got.size(), want.size()) << what;
   for (size_t i = 0; i < want.size(); ++i) {
     if (std::isnan(want[i])) EXPECT_TRUE(std::isnan(got[i])) << what << " [" << i << "] = " << got[i];
     else if (std::isinf(want[i])) EXPECT_EQ(got[i], want[i]) << what << " [" << i << "]";
-    else EXPECT_NEAR(got[i], want[i], 1e-9) << what << " [" << i << "]";
+    else EXPECT_NEAR(got[i], want[i], tol * std::max(1.0, std::abs(want[i]))) << what << " [" << i << "]";
   }
 }
 // The op raises genlab::Error whose message contains every word of `words`.
@@ -345,3 +348,56 @@ TEST(EdgeDtypes, WrongDtypeParametersNameTheArgument) {
 }
 
 }  // namespace
+
+// Issue 10's activations at their kinks, bounds and non-finite inputs, values and
+// gradients (of sum), each element as torch 1.13 computes it alone (its scalar
+// loop; see NAN_GRAD_SPLIT in make_edge_fixtures.py for its vectorised one at NaN).
+TEST(EdgeActivations, KinksBoundsAndNonFiniteInputs) {
+  const std::vector<double> in = {kNaN, kInf, -kInf, 0.0, -0.0, 1.0, -1.0, -1.5};
+  struct Case {
+    const char* name;
+    std::function<Tensor(const Tensor&)> fn;
+    std::vector<double> out, grad;
+  };
+  const std::vector<Case> cases = {
+      {"leaky_relu", [](const Tensor& x) { return ops::leaky_relu(x, 0.2); },
+       {kNaN, kInf, -kInf, 0.0, -0.0, 1.0, -0.2, -0.3}, {0.2, 1.0, 0.2, 0.2, 0.2, 1.0, 0.2, 0.2}},
+      {"elu", [](const Tensor& x) { return ops::elu(x, 0.5); },
+       {kNaN, kInf, -0.5, 0.0, 0.0, 1.0, -0.31606027941427883, -0.3884349199257851},
+       {1.0, 1.0, 0.0, 0.5, 0.5, 1.0, 0.18393972058572117, 0.11156508007421491}},
+      {"hardtanh", [](const Tensor& x) { return ops::hardtanh(x); },
+       {kNaN, 1.0, -1.0, 0.0, -0.0, 1.0, -1.0, -1.0}, {1.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0}},
+      {"mish", [](const Tensor& x) { return ops::mish(x); },
+       {kNaN, kInf, kNaN, 0.0, -0.0, 0.8650983882673103, -0.30340146137410895, -0.29809974216680674},
+       {kNaN, kNaN, kNaN, 0.6, 0.6, 1.0490362200997922, 0.059216755877395014, -0.06409781589225869}},
+      {"logsigmoid", [](const Tensor& x) { return ops::logsigmoid(x); },
+       {kNaN, 0.0, -kInf, -0.6931471805599453, -0.6931471805599453, -0.31326168751822286, -1.3132616875182228,
+        -1.7014132779827524},
+       {kNaN, 0.0, 1.0, 0.5, 0.5, 0.2689414213699951, 0.7310585786300049, 0.8175744761936437}},
+  };
+  for (const auto& c : cases) {
+    for (DType t : {DType::f64, DType::f32}) {
+      Tensor x = leaf(in, t), y = c.fn(x);
+      ops::sum(y).backward();
+      const double tol = t == DType::f64 ? 1e-9 : 1e-6;
+      expect_values(y.to(DType::f64), c.out, c.name, tol);
+      expect_values(x.grad().to(DType::f64), c.grad, c.name, tol);
+    }
+  }
+}
+
+// torch.round rounds halves to even; sign(NaN) is 0 (torch 1.13); floor, round and sign
+// have a zero gradient even where the incoming one is inf.
+TEST(EdgeActivations, RoundHalfToEvenAndZeroGradients) {
+  for (DType t : {DType::f64, DType::f32}) {
+    expect_values(ops::round(vec({0.5, 1.5, 2.5, -0.5, -2.5, -1.5, 2.4999999}, t)).to(DType::f64),
+                  {0.0, 2.0, 2.0, -0.0, -2.0, -2.0, 2.0}, "round");
+    expect_values(ops::sign(vec({kNaN, -0.0, 0.0, -3.0, kInf}, t)).to(DType::f64), {0.0, 0.0, 0.0, -1.0, 1.0}, "sign");
+  }
+  for (auto fn : {+[](const Tensor& x) { return ops::floor(x); }, +[](const Tensor& x) { return ops::round(x); },
+                  +[](const Tensor& x) { return ops::sign(x); }}) {
+    Tensor x = leaf({0.5, kNaN, -2.0});
+    ops::sum(fn(x) * vec({kInf, 1.0, kNaN})).backward();
+    expect_values(x.grad(), {0.0, 0.0, 0.0}, "zero gradient");
+  }
+}

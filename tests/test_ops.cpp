@@ -108,6 +108,12 @@ TEST(LargeInputs, GeluFloatMatchesDouble) {
   Tensor x = Tensor::randn({1 << 16}) * 4.0;
   EXPECT_TRUE(all_close(ops::gelu(x), ops::gelu(x.to(DType::f64)), 2e-6, 1e-5));
 }
+// erf shares gelu's float approximation (and passes NaN, which its clip would drop).
+TEST(LargeInputs, ErfFloatMatchesDouble) {
+  Tensor x = Tensor::randn({1 << 16}) * 3.0;
+  EXPECT_TRUE(all_close(ops::erf(x), ops::erf(x.to(DType::f64)), 1e-6, 1e-6));
+  EXPECT_TRUE(std::isnan(ops::erf(Tensor::full({20}, NAN)).to_vector<float>()[17]));
+}
 }  // namespace
 
 namespace {

@@ -67,6 +67,9 @@ def main():
         w, b = torch.randn(768), torch.randn(768)
         res["softmax (8192, 768)"] = median_seconds(lambda: F.softmax(x, -1), reps)
         res["layer_norm (8192, 768)"] = median_seconds(lambda: F.layer_norm(x, (768,), w, b), reps)
+        res["leaky_relu (8192, 768)"] = median_seconds(lambda: F.leaky_relu(x, 0.2), reps)
+        res["sin (8192, 768)"] = median_seconds(lambda: torch.sin(x), reps)
+        res["cos (8192, 768)"] = median_seconds(lambda: torch.cos(x), reps)
     if only in ("", "mlp"):
         res["MLP epoch 784-256-128-10 b128 Adam"] = mlp_epoch(3)
     with open(out, "w") as f:

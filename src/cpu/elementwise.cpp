@@ -1,5 +1,6 @@
-// Element-wise CPU kernels: unary math (xsimd batches, OpenMP chunks), their
-// derivatives, and broadcasting binary ops.
+// Element-wise CPU kernels: unary math and activations (xsimd batches, OpenMP
+// chunks), their derivatives, and broadcasting binary ops.
+#include <algorithm>
 #include <cmath>
 #include <xsimd/xsimd.hpp>
 
@@ -10,7 +11,9 @@ namespace genlab {
 
 const char* unary_name(UnaryOp op) {
   static const char* names[] = {"neg", "exp", "log", "sqrt", "tanh", "sigmoid", "relu",
-                                "gelu", "gelu_tanh", "silu", "softplus", "abs"};
+                                "gelu", "gelu_tanh", "silu", "softplus", "abs",
+                                "sin", "cos", "erf", "log1p", "expm1", "rsqrt", "reciprocal", "sign", "floor", "round",
+                                "leaky_relu", "elu", "mish", "hardtanh", "logsigmoid"};
   return names[int(op)];
 }
 const char* binary_name(BinaryOp op) {
@@ -48,9 +51,9 @@ inline B erf_fast(const B& a) {
   }
 }
 
-// The forward math, written once for xsimd batches.
+// The forward math, written once for xsimd batches; p0, p1 as in UnaryOp.
 template <UnaryOp Op, class B>
-inline B apply(const B& x) {
+inline B apply(const B& x, typename B::value_type p0, typename B::value_type p1) {
   using T = typename B::value_type;
   if constexpr (Op == UnaryOp::neg) return -x;
   else if constexpr (Op == UnaryOp::exp) return xsimd::exp(x);
@@ -68,28 +71,50 @@ inline B apply(const B& x) {
   else if constexpr (Op == UnaryOp::softplus) {
     // log(1 + e^x) = max(x, 0) + log1p(e^-|x|), stable for large |x|
     return xsimd::max(x, B(T(0))) + xsimd::log1p(xsimd::exp(-xsimd::abs(x)));
-  } else return xsimd::abs(x);
+  } else if constexpr (Op == UnaryOp::abs) return xsimd::abs(x);
+  else if constexpr (Op == UnaryOp::sin) return xsimd::sin(x);
+  else if constexpr (Op == UnaryOp::cos) return xsimd::cos(x);
+  // erf_fast's clip drops NaN; isnan, as xsimd 8's != compares ordered (false at NaN)
+  else if constexpr (Op == UnaryOp::erf) return xsimd::select(xsimd::isnan(x), x, erf_fast(x));
+  else if constexpr (Op == UnaryOp::log1p) return xsimd::log1p(x);
+  else if constexpr (Op == UnaryOp::expm1) return xsimd::expm1(x);
+  else if constexpr (Op == UnaryOp::rsqrt) return B(T(1)) / xsimd::sqrt(x);  // not xsimd::rsqrt: 12 bits in float
+  else if constexpr (Op == UnaryOp::reciprocal) return B(T(1)) / x;
+  // (0 < x) - (x < 0): 0 at NaN and at -0, as PyTorch
+  else if constexpr (Op == UnaryOp::sign) {
+    const B one(T(1)), zero(T(0));
+    return xsimd::select(x > zero, one, zero) - xsimd::select(x < zero, one, zero);
+  } else if constexpr (Op == UnaryOp::floor) return xsimd::floor(x);
+  else if constexpr (Op == UnaryOp::round) return xsimd::nearbyint(x);  // the default rounding mode: half to even
+  else if constexpr (Op == UnaryOp::leaky_relu) return xsimd::select(x > B(T(0)), x, x * B(p0));
+  else if constexpr (Op == UnaryOp::elu) return xsimd::select(x > B(T(0)), x, B(p0) * xsimd::expm1(x));
+  else if constexpr (Op == UnaryOp::mish) return x * xsimd::tanh(apply<UnaryOp::softplus>(x, p0, p1));
+  else if constexpr (Op == UnaryOp::hardtanh)  // a select, not clip: NaN passes, as torch.nn.functional.hardtanh
+    return xsimd::select(x < B(p0), B(p0), xsimd::select(x > B(p1), B(p1), x));
+  else return xsimd::min(x, B(T(0))) - xsimd::log1p(xsimd::exp(-xsimd::abs(x)));  // logsigmoid = -softplus(-x)
 }
 
 template <UnaryOp Op, class T>
-void unary_loop(const T* x, T* y, int64_t n) {
+void unary_loop(const T* x, T* y, int64_t n, T p0, T p1) {
   using B = xsimd::batch<T>;
   constexpr int64_t W = int64_t(B::size);
   parallel_for(n, kGrain, [&](int64_t b, int64_t e) {
     int64_t i = b;
-    for (; i + W <= e; i += W) apply<Op>(B::load_unaligned(x + i)).store_unaligned(y + i);
+    for (; i + W <= e; i += W) apply<Op>(B::load_unaligned(x + i), p0, p1).store_unaligned(y + i);
     if (i < e) {  // tail through a padded batch
       alignas(64) T buf[W] = {};
       for (int64_t j = i; j < e; ++j) buf[j - i] = x[j];
-      apply<Op>(B::load_aligned(buf)).store_aligned(buf);
+      apply<Op>(B::load_aligned(buf), p0, p1).store_aligned(buf);
       for (int64_t j = i; j < e; ++j) y[j] = buf[j - i];
     }
   });
 }
 
-// d op(x)/dx given x and y = op(x), scalar.
+// d op(x)/dx given x and y = op(x), scalar; p0 as in UnaryOp. The kinks take
+// PyTorch's side: leaky_relu and elu the left one at 0 (elu: alpha), and the
+// slope at NaN for leaky_relu, 1 for elu.
 template <class T>
-inline T derivative(UnaryOp op, T x, T y) {
+inline T derivative(UnaryOp op, T x, T y, T p0) {
   switch (op) {
     case UnaryOp::neg: return T(-1);
     case UnaryOp::exp: return y;
@@ -114,6 +139,21 @@ inline T derivative(UnaryOp op, T x, T y) {
     }
     case UnaryOp::softplus: return T(1) / (T(1) + std::exp(-x));
     case UnaryOp::abs: return x > T(0) ? T(1) : (x < T(0) ? T(-1) : T(0));
+    case UnaryOp::sin: return std::cos(x);
+    case UnaryOp::cos: return -std::sin(x);
+    case UnaryOp::erf: return T(1.1283791670955126) * std::exp(-x * x);  // 2 / sqrt(pi)
+    case UnaryOp::log1p: return T(1) / (T(1) + x);
+    case UnaryOp::expm1: return y + T(1);
+    case UnaryOp::rsqrt: return T(-0.5) * y * y * y;
+    case UnaryOp::reciprocal: return -y * y;
+    case UnaryOp::leaky_relu: return x > T(0) ? T(1) : p0;
+    case UnaryOp::elu: return x <= T(0) ? p0 * std::exp(x) : T(1);
+    case UnaryOp::mish: {  // tanh(sp) + x sigmoid(x) (1 - tanh(sp)^2), sp = softplus(x)
+      T t = std::tanh(std::max(x, T(0)) + std::log1p(std::exp(-std::abs(x)))), s = T(1) / (T(1) + std::exp(-x));
+      return t + x * s * (T(1) - t * t);
+    }
+    case UnaryOp::logsigmoid: return T(1) / (T(1) + std::exp(x));
+    case UnaryOp::sign: case UnaryOp::floor: case UnaryOp::round: case UnaryOp::hardtanh: break;  // unary_backward
   }
   return T(0);
 }
@@ -152,6 +192,19 @@ inline void binary_row(const T* a, int64_t sa, const T* b, int64_t sb, T* out, i
   }
 }
 
+// gx = keep(x) ? gy : 0, a vectorisable select: gy passes at NaN (as PyTorch)
+// and 0 * inf never forms. For the gradients that are masks (relu, hardtanh).
+template <class T, class Keep>
+void pass_where(const T* x, const T* gy, T* gx, int64_t n, Keep keep) {
+  parallel_for(n, kGrain, [=](int64_t b, int64_t e) {
+    const T* __restrict xr = x;
+    const T* __restrict gr = gy;
+    T* __restrict out = gx;
+#pragma omp simd
+    for (int64_t i = b; i < e; ++i) out[i] = keep(xr[i]) ? gr[i] : T(0);
+  });
+}
+
 template <BinaryOp Op, class T>
 void binary_impl(const T* a, const Strides& sa, const T* b, const Strides& sb, T* out, const Shape& shape) {
   const int64_t n = numel_of(shape);
@@ -183,29 +236,28 @@ void binary_impl(const T* a, const Strides& sa, const T* b, const Strides& sb, T
 }  // namespace
 
 template <class T>
-void unary(UnaryOp op, const T* x, T* y, int64_t n) {
+void unary(UnaryOp op, const T* x, T* y, int64_t n, T p0, T p1) {
   switch (op) {
-#define GENLAB_CASE(name) case UnaryOp::name: return unary_loop<UnaryOp::name>(x, y, n);
+#define GENLAB_CASE(name) case UnaryOp::name: return unary_loop<UnaryOp::name>(x, y, n, p0, p1);
     GENLAB_CASE(neg) GENLAB_CASE(exp) GENLAB_CASE(log) GENLAB_CASE(sqrt) GENLAB_CASE(tanh) GENLAB_CASE(sigmoid)
     GENLAB_CASE(relu) GENLAB_CASE(gelu) GENLAB_CASE(gelu_tanh) GENLAB_CASE(silu) GENLAB_CASE(softplus) GENLAB_CASE(abs)
+    GENLAB_CASE(sin) GENLAB_CASE(cos) GENLAB_CASE(erf) GENLAB_CASE(log1p) GENLAB_CASE(expm1) GENLAB_CASE(rsqrt)
+    GENLAB_CASE(reciprocal) GENLAB_CASE(sign) GENLAB_CASE(floor) GENLAB_CASE(round) GENLAB_CASE(leaky_relu)
+    GENLAB_CASE(elu) GENLAB_CASE(mish) GENLAB_CASE(hardtanh) GENLAB_CASE(logsigmoid)
 #undef GENLAB_CASE
   }
 }
 
 template <class T>
-void unary_backward(UnaryOp op, const T* x, const T* y, const T* gy, T* gx, int64_t n) {
-  if (op == UnaryOp::relu) {  // the hot one in MLPs: a vectorisable select (gy passes at NaN; 0 * inf never forms)
-    parallel_for(n, kGrain, [=](int64_t b, int64_t e) {
-      const T* __restrict xr = x;
-      const T* __restrict gr = gy;
-      T* __restrict out = gx;
-#pragma omp simd
-      for (int64_t i = b; i < e; ++i) out[i] = xr[i] <= T(0) ? T(0) : gr[i];
-    });
+void unary_backward(UnaryOp op, const T* x, const T* y, const T* gy, T* gx, int64_t n, T p0, T p1) {
+  if (op == UnaryOp::sign || op == UnaryOp::floor || op == UnaryOp::round) {  // zero, as PyTorch (not 0 * gy)
+    parallel_for(n, kGrain, [=](int64_t b, int64_t e) { std::fill(gx + b, gx + e, T(0)); });
     return;
   }
+  if (op == UnaryOp::relu) return pass_where(x, gy, gx, n, [](T v) { return !(v <= T(0)); });  // the hot one in MLPs
+  if (op == UnaryOp::hardtanh) return pass_where(x, gy, gx, n, [=](T v) { return !(v <= p0 || v >= p1); });  // 0 at bounds
   parallel_for(n, kGrain / 8, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) gx[i] = gy[i] * derivative(op, x ? x[i] : T(0), y ? y[i] : T(0));
+    for (int64_t i = b; i < e; ++i) gx[i] = gy[i] * derivative(op, x ? x[i] : T(0), y ? y[i] : T(0), p0);
   });
 }
 
@@ -235,8 +287,8 @@ void clamp_backward(const T* x, const T* gy, T* gx, int64_t n, T lo, T hi) {
 }
 
 #define GENLAB_INSTANTIATE(T)                                                                              \
-  template void unary<T>(UnaryOp, const T*, T*, int64_t);                                                  \
-  template void unary_backward<T>(UnaryOp, const T*, const T*, const T*, T*, int64_t);                     \
+  template void unary<T>(UnaryOp, const T*, T*, int64_t, T, T);                                            \
+  template void unary_backward<T>(UnaryOp, const T*, const T*, const T*, T*, int64_t, T, T);               \
   template void binary<T>(BinaryOp, const T*, const Strides&, const T*, const Strides&, T*, const Shape&); \
   template void clamp<T>(const T*, T*, int64_t, T, T);                                                     \
   template void clamp_backward<T>(const T*, const T*, T*, int64_t, T, T);

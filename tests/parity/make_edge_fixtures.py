@@ -76,6 +76,27 @@ BOUNDARY = {
     "embedding": {1: [-1]},
     "gather": {1: [-1]},
     "index_select": {1: [5]},
+    # issue 10: kinks, bounds, ties, domain ends, halves (round to even) and overflow
+    "sin": {0: [0.0, 1e4, -1e4]},  # the op's input is 3x these
+    "cos": {0: [0.0, 1e4, -1e4]},
+    "erf": {0: [0.0, -0.0, 10.0, -10.0]},
+    "log1p": {0: [0.5, -0.5, -1.5, 1e-12]},  # the op's input is these - 0.5: 0, -1, -2, ~-0.5
+    "expm1": {0: [800.0, -800.0, 0.0, 1e-12]},
+    "rsqrt": {0: [0.0, -0.0, -1.0, 4.0]},
+    "reciprocal": {0: [0.0, -0.0, -1.0, 4.0]},
+    "sign": {0: [0.0, -0.0, 1.0, -3.0]},
+    "floor": {0: [0.25, -0.25, 0.125, -0.375]},  # the op's input is 4x these: 1, -1, 0.5, -1.5
+    "round": {0: [0.125, 0.375, 0.625, -0.125, -0.625, 0.25]},  # 4x: halves (to even), 1
+    "leaky_relu": {0: [0.0, -0.0, 1.0, -800.0]},
+    "leaky_relu_slope": {0: [0.0, -0.0, 1.0, -800.0]},
+    "elu": {0: [0.0, -0.0, 800.0, -800.0]},
+    "elu_alpha": {0: [0.0, -0.0, 800.0, -800.0]},
+    "mish": {0: [800.0, -800.0, 0.0, 30.0, -30.0]},
+    "hardtanh": {0: [-1.0, 1.0, 0.0, 2.0, -2.0]},
+    "hardtanh_bounds": {0: [-0.5, 2.0, 0.0, 3.0, -3.0]},
+    "logsigmoid": {0: [800.0, -800.0, 0.0, 30.0, -30.0]},
+    "maximum": {"all": [1.0, -2.0, 0.0]},  # all_boundary holds every pair: ties at 1, -2 and 0
+    "minimum": {"all": [1.0, -2.0, 0.0]},
 }
 
 
@@ -110,6 +131,14 @@ GRAD_QUIRKS = {
     "var_dim@all_0d": "torch gives an inf gradient for var of a 0-d tensor but NaN for var over a size-1 dim of "
                       "a [2, 1] tensor; both are 0/0, and genlab gives NaN for both",
 }
+# At a NaN input torch 1.13's vectorised CPU loop gives elu the gradient NaN and hardtanh 0, its scalar loop
+# (a tensor's tail, and its CUDA kernels) 1 and 1: which one an element gets depends on its position. genlab
+# gives 1 and 1 (the scalar formulas: x <= 0 ? alpha e^x : 1, and gy outside the bounds' masks), checked
+# against torch's scalar loop in tests/test_edge_semantics.cpp (EdgeActivations).
+NAN_GRAD_SPLIT = ("torch 1.13's gradient at a NaN input depends on the element's position (vectorised loop: "
+                  "{}; scalar tail: 1); genlab gives 1")
+GRAD_QUIRKS.update({f"{op}@in0_nonfinite": NAN_GRAD_SPLIT.format(v) for op, v in
+                    [("elu", "NaN"), ("elu_alpha", "NaN"), ("hardtanh", "0"), ("hardtanh_bounds", "0")]})
 DIM_EXTRA = {"stack": 1, "unsqueeze": 1}  # the dim ranges over the output's rank, one more
 DIM_VARIANTS = ("base", "all_0d", "in0_0d")  # every dim, legal or not; empty_*: the legal dims >= 0
 C, T, S, E = 0, 1, 2, 3  # layouts

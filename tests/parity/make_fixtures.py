@@ -127,6 +127,27 @@ CASES = {
                        lambda c, a, b: torch.where(c != 0, a, b)),
     "pow_zero": ([normal(3, 4)], [1], lambda a: a ** 0.0),
     "linear_3d": ([normal(2, 3, 4), normal(5, 4), normal(5)], [1, 1, 1], F.linear),
+    # issue 10: unary math, activations, maximum/minimum (after linear_3d: earlier cases keep their inputs)
+    "sin": ([normal(3, 7)], [1], lambda a: torch.sin(a * 3)),
+    "cos": ([normal(3, 7)], [1], lambda a: torch.cos(a * 3)),
+    "erf": ([normal(3, 7)], [1], torch.erf),
+    "log1p": ([uniform(3, 7)], [1], lambda a: torch.log1p(a - 0.5)),
+    "expm1": ([normal(3, 7)], [1], torch.expm1),
+    "rsqrt": ([positive(3, 7)], [1], torch.rsqrt),
+    "reciprocal": ([positive(3, 7)], [1], torch.reciprocal),
+    "sign": ([normal(3, 7)], [1], torch.sign),
+    "floor": ([normal(3, 7)], [1], lambda a: torch.floor(a * 4)),
+    "round": ([normal(3, 7)], [1], lambda a: torch.round(a * 4)),
+    "leaky_relu": ([normal(3, 7)], [1], F.leaky_relu),
+    "leaky_relu_slope": ([normal(3, 7)], [1], lambda a: F.leaky_relu(a, 0.2)),
+    "elu": ([normal(3, 7)], [1], F.elu),
+    "elu_alpha": ([normal(3, 7)], [1], lambda a: F.elu(a, 0.5)),
+    "mish": ([normal(3, 7)], [1], F.mish),
+    "hardtanh": ([normal(3, 7)], [1], F.hardtanh),
+    "hardtanh_bounds": ([normal(3, 7)], [1], lambda a: F.hardtanh(a, -0.5, 2.0)),
+    "logsigmoid": ([normal(3, 7)], [1], F.logsigmoid),
+    "maximum": ([normal(4, 5), normal(5)], [1, 1], torch.maximum),
+    "minimum": ([normal(3, 1, 4), normal(2, 4)], [1, 1], torch.minimum),
 }
 
 

@@ -9,7 +9,13 @@
 
 namespace genlab {
 
-enum class UnaryOp : uint8_t { neg, exp, log, sqrt, tanh, sigmoid, relu, gelu, gelu_tanh, silu, softplus, abs };
+// The parameterised ones read p0 (leaky_relu: negative_slope, elu: alpha,
+// hardtanh: min) and p1 (hardtanh: max); the others ignore both.
+enum class UnaryOp : uint8_t {
+  neg, exp, log, sqrt, tanh, sigmoid, relu, gelu, gelu_tanh, silu, softplus, abs,  // the first group
+  sin, cos, erf, log1p, expm1, rsqrt, reciprocal, sign, floor, round,             // math (round: half to even)
+  leaky_relu, elu, mish, hardtanh, logsigmoid                                      // activations
+};
 enum class BinaryOp : uint8_t { add, sub, mul, div, pow, maximum, minimum };
 enum class CompareOp : uint8_t { lt, le, gt, ge, eq, ne };
 const char* unary_name(UnaryOp op);
@@ -17,10 +23,13 @@ const char* binary_name(BinaryOp op);
 
 namespace cpu {
 
-// y = op(x) over n contiguous elements.
-template <class T> void unary(UnaryOp op, const T* x, T* y, int64_t n);
+// y = op(x) over n contiguous elements; p0, p1: the op's parameters (UnaryOp).
+template <class T> void unary(UnaryOp op, const T* x, T* y, int64_t n, T p0 = T(0), T p1 = T(0));
 // gx = gy * op'(x); y = op(x) is passed for ops whose derivative reads it.
-template <class T> void unary_backward(UnaryOp op, const T* x, const T* y, const T* gy, T* gx, int64_t n);
+// Where PyTorch's gradient is a select (relu, hardtanh) or zero (sign, floor,
+// round), gx is gy or 0 outright: an inf or NaN gy does not leak through 0 * gy.
+template <class T>
+void unary_backward(UnaryOp op, const T* x, const T* y, const T* gy, T* gx, int64_t n, T p0 = T(0), T p1 = T(0));
 // out = a op b over `shape`; sa/sb are element strides of a and b broadcast to
 // `shape` (0 on broadcast dims); out is contiguous.
 template <class T>

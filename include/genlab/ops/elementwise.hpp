@@ -1,6 +1,8 @@
 // Element-wise ops with PyTorch broadcasting: add, sub, mul, div, pow (tensor and
-// scalar forms, operators), unary math (exp, log, sqrt, tanh, sigmoid, relu,
-// gelu exact/tanh, silu, softplus, neg, abs) and clamp (where and comparisons:
+// scalar forms, operators), maximum, minimum, unary math (exp, log, sqrt, tanh,
+// sigmoid, neg, abs, sin, cos, erf, log1p, expm1, rsqrt, reciprocal, sign,
+// floor, round), activations (relu, gelu exact/tanh, silu, softplus,
+// leaky_relu, elu, mish, hardtanh, logsigmoid) and clamp (where and comparisons:
 // compare.hpp). Mixed dtypes promote as PyTorch (detail::promote); each input's
 // gradient is summed back to its own shape (sum_to) and dtype.
 #pragma once
@@ -129,6 +131,34 @@ inline Tensor div(const Tensor& x, double s) { return div(x, detail::scalar_like
 inline Tensor div(double s, const Tensor& x) { return div(detail::scalar_like(x, s), x); }
 inline Tensor pow(const Tensor& x, double e) { return pow(x, detail::scalar_like(x, e)); }
 
+// torch.maximum / torch.minimum: NaN in either input gives NaN. The gradient goes
+// to the larger (smaller) input, half to each where a == b, and whole to both
+// where either is NaN (PyTorch's masks: every comparison with NaN is false).
+namespace detail {
+inline Tensor extremum(BinaryOp op, const Tensor& a0, const Tensor& b0, const char* node) {
+  const auto [a, b] = promote(a0, b0);
+  Tensor out = binary_forward(op, a, b);
+  if (autograd::needs_grad(a, b)) {
+    Tensor ad = a.detach(), bd = b.detach();
+    bool ga = a.requires_grad(), gb = b.requires_grad();
+    const CompareOp a_loses = op == BinaryOp::maximum ? CompareOp::lt : CompareOp::gt;
+    const CompareOp b_loses = op == BinaryOp::maximum ? CompareOp::gt : CompareOp::lt;
+    autograd::record(node, out, {a, b}, [ad, bd, ga, gb, a_loses, b_loses](const Tensor& g) {
+      Tensor w = where(compare(ad, bd, CompareOp::eq), mul(g, 0.5), g);
+      return std::vector{ga ? sum_to(where(compare(ad, bd, a_loses), 0.0, w), ad.shape()) : Tensor(),
+                         gb ? sum_to(where(compare(ad, bd, b_loses), 0.0, w), bd.shape()) : Tensor()};
+    }, autograd::Saves::inputs);
+  }
+  return out;
+}
+}  // namespace detail
+inline Tensor maximum(const Tensor& a, const Tensor& b) {
+  return detail::extremum(BinaryOp::maximum, a, b, "MaximumBackward");
+}
+inline Tensor minimum(const Tensor& a, const Tensor& b) {
+  return detail::extremum(BinaryOp::minimum, a, b, "MinimumBackward");
+}
+
 // In place, no autograd: dst += src (src broadcast to dst). Used for gradient accumulation.
 inline void add_(Tensor& dst, const Tensor& src) {
   GENLAB_CHECK(!autograd::grad_mode_enabled() || !dst.requires_grad(), "add_: in-place update of a tensor that requires grad");
@@ -153,35 +183,42 @@ inline void add_(Tensor& dst, const Tensor& src) {
 
 // ---------------- unary ----------------
 namespace detail {
-inline Tensor unary_forward(UnaryOp op, const Tensor& x) {
+// p0, p1: the op's parameters (see UnaryOp), cast to the kernel's type.
+inline Tensor unary_forward(UnaryOp op, const Tensor& x, double p0 = 0, double p1 = 0) {
   Tensor xd = dense(x);
   Tensor out = empty_like(x);
   if (x.device().is_cuda()) {
     check_cuda_f32(unary_name(op), x);
-    cuda::unary(op, xd.data<float>(), out.data<float>(), x.numel());
+    cuda::unary(op, xd.data<float>(), out.data<float>(), x.numel(), float(p0), float(p1));
     return out;
   }
-  dispatch_float(x.dtype(), unary_name(op), [&]<class T>() { cpu::unary(op, xd.data<T>(), out.data<T>(), x.numel()); });
+  dispatch_float(x.dtype(), unary_name(op), [&]<class T>() {
+    cpu::unary(op, xd.data<T>(), out.data<T>(), x.numel(), T(p0), T(p1));
+  });
   return out;
 }
-inline Tensor unary_backward(UnaryOp op, const Tensor& x, const Tensor& y, const Tensor& g) {
+inline Tensor unary_backward(UnaryOp op, const Tensor& x, const Tensor& y, const Tensor& g, double p0 = 0,
+                             double p1 = 0) {
   Tensor gd = dense(g);
   Tensor gx = empty_like(g);
   if (g.device().is_cuda()) {
-    cuda::unary_backward(op, x.data<float>(), y.data<float>(), gd.data<float>(), gx.data<float>(), g.numel());
+    cuda::unary_backward(op, x.data<float>(), y.data<float>(), gd.data<float>(), gx.data<float>(), g.numel(), float(p0),
+                         float(p1));
     return gx;
   }
   dispatch_float(g.dtype(), unary_name(op), [&]<class T>() {
-    cpu::unary_backward(op, x.data<T>(), y.data<T>(), gd.data<T>(), gx.data<T>(), g.numel());
+    cpu::unary_backward(op, x.data<T>(), y.data<T>(), gd.data<T>(), gx.data<T>(), g.numel(), T(p0), T(p1));
   });
   return gx;
 }
 // Forward plus a node whose backward is the fused derivative kernel.
-inline Tensor unary(UnaryOp op, const Tensor& x, const char* node) {
-  Tensor out = unary_forward(op, x);
+inline Tensor unary(UnaryOp op, const Tensor& x, const char* node, double p0 = 0, double p1 = 0) {
+  Tensor out = unary_forward(op, x, p0, p1);
   if (autograd::needs_grad(x)) {
     Tensor xd = dense(x.detach()), yd = out.detach();
-    autograd::record(node, out, {x}, [op, xd, yd](const Tensor& g) { return std::vector{unary_backward(op, xd, yd, g)}; });
+    autograd::record(node, out, {x}, [op, xd, yd, p0, p1](const Tensor& g) {
+      return std::vector{unary_backward(op, xd, yd, g, p0, p1)};
+    });
   }
   return out;
 }
@@ -204,6 +241,34 @@ inline Tensor gelu(const Tensor& x, const std::string& approximate = "none") {
 inline Tensor silu(const Tensor& x) { return detail::unary(UnaryOp::silu, x, "SiluBackward"); }
 inline Tensor softplus(const Tensor& x) { return detail::unary(UnaryOp::softplus, x, "SoftplusBackward"); }
 inline Tensor abs(const Tensor& x) { return detail::unary(UnaryOp::abs, x, "AbsBackward"); }
+inline Tensor sin(const Tensor& x) { return detail::unary(UnaryOp::sin, x, "SinBackward"); }
+inline Tensor cos(const Tensor& x) { return detail::unary(UnaryOp::cos, x, "CosBackward"); }
+inline Tensor erf(const Tensor& x) { return detail::unary(UnaryOp::erf, x, "ErfBackward"); }
+inline Tensor log1p(const Tensor& x) { return detail::unary(UnaryOp::log1p, x, "Log1PBackward"); }
+inline Tensor expm1(const Tensor& x) { return detail::unary(UnaryOp::expm1, x, "Expm1Backward"); }
+inline Tensor rsqrt(const Tensor& x) { return detail::unary(UnaryOp::rsqrt, x, "RsqrtBackward"); }
+inline Tensor reciprocal(const Tensor& x) { return detail::unary(UnaryOp::reciprocal, x, "ReciprocalBackward"); }
+// sign, floor and round have a zero gradient, as in PyTorch; sign(NaN) = 0 (torch 1.13).
+inline Tensor sign(const Tensor& x) { return detail::unary(UnaryOp::sign, x, "SignBackward"); }
+inline Tensor floor(const Tensor& x) { return detail::unary(UnaryOp::floor, x, "FloorBackward"); }
+// Half to even, as torch.round: round(0.5) = 0, round(1.5) = 2, round(-2.5) = -2.
+inline Tensor round(const Tensor& x) { return detail::unary(UnaryOp::round, x, "RoundBackward"); }
+
+// Activations as torch.nn.functional, with PyTorch's gradients at the kinks:
+// leaky_relu's at 0 is negative_slope and elu's alpha (the left side); hardtanh's
+// is 0 at both bounds (clamp's is 1 there).
+inline Tensor leaky_relu(const Tensor& x, double negative_slope = 0.01) {
+  return detail::unary(UnaryOp::leaky_relu, x, "LeakyReluBackward", negative_slope);
+}
+inline Tensor elu(const Tensor& x, double alpha = 1.0) { return detail::unary(UnaryOp::elu, x, "EluBackward", alpha); }
+// x tanh(softplus(x)).
+inline Tensor mish(const Tensor& x) { return detail::unary(UnaryOp::mish, x, "MishBackward"); }
+inline Tensor hardtanh(const Tensor& x, double min_val = -1.0, double max_val = 1.0) {
+  GENLAB_CHECK(min_val <= max_val, "hardtanh: min_val ", min_val, " > max_val ", max_val);
+  return detail::unary(UnaryOp::hardtanh, x, "HardtanhBackward", min_val, max_val);
+}
+// log(sigmoid(x)) = -softplus(-x), stable for large |x|.
+inline Tensor logsigmoid(const Tensor& x) { return detail::unary(UnaryOp::logsigmoid, x, "LogSigmoidBackward"); }
 
 // Either bound may be left out (std::nullopt), as torch.clamp(x, min=None, max=...).
 inline Tensor clamp(const Tensor& x, std::optional<double> min, std::optional<double> max) {
