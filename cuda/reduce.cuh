@@ -1,6 +1,6 @@
-// The reduction CUDA kernels (mirroring src/cpu/reduce.cpp): row sums, and
-// the row max with its index and its backward. Written once as kernel
-// structs (see elementwise.cuh and docs/adding_an_op.md).
+// The reduction CUDA kernels (mirroring src/cpu/reduce.cpp and scan.cpp): row
+// sums, the row max with its index and its backward, and cumsum. Written once
+// as kernel structs (see elementwise.cuh and docs/adding_an_op.md).
 #pragma once
 #include <cstdint>
 
@@ -90,6 +90,31 @@ struct MaxBackward {
   }
 };
 
+// Running sums along the middle axis of [outer, r, inner] (y may be x), one
+// thread per (outer, inner) column walking r in a double accumulator, as the
+// CPU does; reverse runs from the end (cumsum's backward). Neighbouring
+// threads take neighbouring columns, so each step's loads coalesce when inner
+// is large; a scan over a long last dim (inner == 1) is serial per row.
+struct Cumsum {
+  const float* x;
+  float* y;
+  int64_t outer, r, inner;
+  bool reverse;
+  static constexpr const char* name = "cumsum";
+  Geometry geometry() const { return elements(r == 0 ? 0 : outer * inner); }
+  template <class Ctx>
+  GENLAB_HD void operator()(Ctx& c) const {
+    for (int64_t oi = grid_first(c); oi < outer * inner; oi += grid_step(c)) {
+      const int64_t base = oi / inner * r * inner + oi % inner;
+      double acc = 0;
+      for (int64_t s = 0; s < r; ++s) {
+        const int64_t k = base + (reverse ? r - 1 - s : s) * inner;
+        y[k] = float(acc += double(x[k]));
+      }
+    }
+  }
+};
+
 }  // namespace genlab::cuda::kernels
 
 // ---- Entry points (listed in genlab/backend/cuda_kernels.inc).
@@ -106,6 +131,11 @@ void max_rows(const float* x, float* out, int64_t* arg, int64_t rows, int64_t co
 template <class B>
 void max_backward(const float* g, const int64_t* arg, float* gx, int64_t outer, int64_t r, int64_t inner) {
   B::launch(kernels::MaxBackward{g, arg, gx, outer, r, inner});
+}
+
+template <class B>
+void cumsum(const float* x, float* y, int64_t outer, int64_t r, int64_t inner, bool reverse) {
+  B::launch(kernels::Cumsum{x, y, outer, r, inner, reverse});
 }
 
 }  // namespace genlab::cuda::impl

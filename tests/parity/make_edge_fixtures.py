@@ -63,6 +63,15 @@ BOUNDARY = {
     "gelu_tanh": {0: [800.0, -800.0, 0.0]},
     "max_dim": {0: [1.0, 1.0, -2.0]},  # ties
     "argmax": {0: [1.0, 1.0, -2.0]},
+    "min_dim": {0: [-2.0, -2.0, 1.0]},  # ties
+    "argmin": {0: [-2.0, -2.0, 1.0]},
+    "amax_dim": {0: [1.0, 1.0, -2.0]},  # ties share the gradient
+    "amin_dims_02": {0: [-1.0, -1.0, 2.0]},
+    "amax_dims_keepdim": {0: [1.0, 1.0, -2.0]},
+    "logsumexp": {0: [800.0, 800.0, -800.0]},  # exp would overflow unshifted
+    "std_dim": {0: [1.0]},  # constant rows: std 0, gradient 0
+    "any_dim": {0: [0.0, 0.0, 3.0]},
+    "all_dim": {0: [0.0, -3.0, 1.0]},
     "softmax": {0: [0.0, 1e4, -1e4, -INF]},
     "log_softmax": {0: [0.0, 1e4, -1e4, -INF]},
     "layer_norm": {0: [1.0]},  # constant rows: variance 0

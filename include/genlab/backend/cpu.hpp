@@ -41,6 +41,9 @@ template <class T> void clamp_backward(const T* x, const T* gy, T* gx, int64_t n
 // x viewed as [outer, r, inner], reduced over r into out[outer, inner].
 template <class T> void sum(const T* x, T* out, int64_t outer, int64_t r, int64_t inner);
 template <class T> void max(const T* x, T* out, int64_t* arg, int64_t outer, int64_t r, int64_t inner);
+// Running sums along the middle axis of [outer, r, inner] (y may be x);
+// reverse: from the end, which is cumsum's backward. Accumulates in double.
+template <class T> void cumsum(const T* x, T* y, int64_t outer, int64_t r, int64_t inner, bool reverse);
 
 // Row-wise softmax / log_softmax over `cols`, and their backward.
 template <class T> void softmax(const T* x, T* y, int64_t rows, int64_t cols, bool log);

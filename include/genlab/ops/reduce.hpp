@@ -1,5 +1,6 @@
-// Reductions: sum, mean, var over dims (keepdim), max/argmax over a dim, and
-// sum_to (the broadcasting backward). Inputs are viewed as [outer, r, inner].
+// Reductions: sum, mean, var, std, amax/amin, logsumexp, any/all over dims
+// (keepdim), max/min/argmax/argmin over a dim, cumsum, and sum_to (the
+// broadcasting backward). Inputs are viewed as [outer, r, inner].
 #pragma once
 #include <algorithm>
 #include <utility>
@@ -111,10 +112,12 @@ inline Tensor sum_to(const Tensor& g, const Shape& shape) {
   return reshape(sum(g, dims, true), shape);
 }
 
-// Max over one dim: (values, int64 indices), as torch.max(x, dim).
-inline std::pair<Tensor, Tensor> max(const Tensor& x, int64_t dim, bool keepdim = false) {
-  int64_t d = detail::scalar_dim(x, dim, "max");
-  GENLAB_CHECK(x.dim() == 0 || x.shape()[size_t(d)] > 0, "max: reducing an empty dim of shape ", shape_str(x.shape()));
+namespace detail {
+// Max over one dim with its first index; `name` is the op in errors (min runs
+// it on -x, keeping max's rules: the first index among ties, NaN wins).
+inline std::pair<Tensor, Tensor> max_impl(const Tensor& x, int64_t dim, bool keepdim, const char* name) {
+  int64_t d = detail::scalar_dim(x, dim, name);
+  GENLAB_CHECK(x.dim() == 0 || x.shape()[size_t(d)] > 0, name, ": reducing an empty dim of shape ", shape_str(x.shape()));
   const std::vector<int64_t> dims = x.dim() == 0 ? std::vector<int64_t>{} : std::vector<int64_t>{d};
   Shape out_shape = detail::reduced_shape(x.shape(), {d}, keepdim);
   Tensor values = detail::empty_like(x, out_shape), idx = Tensor::empty(out_shape, TensorOptions(DType::i64, x.device()));
@@ -122,10 +125,10 @@ inline std::pair<Tensor, Tensor> max(const Tensor& x, int64_t dim, bool keepdim 
   // the backward refer to the input's own layout, [outer, r, inner] around d.
   auto b = detail::block_for(x, dims, /*trailing=*/x.device().is_cuda());
   if (x.device().is_cuda()) {
-    detail::check_cuda_f32("max", x);
+    detail::check_cuda_f32(name, x);
     cuda::max_rows(b.data.data<float>(), values.data<float>(), idx.data<int64_t>(), b.outer, b.r);
   } else {
-    dispatch_float(x.dtype(), "max", [&]<class T>() {
+    dispatch_float(x.dtype(), name, [&]<class T>() {
       cpu::max(b.data.data<T>(), values.data<T>(), idx.data<int64_t>(), b.outer, b.r, b.inner);
     });
   }
@@ -153,10 +156,132 @@ inline std::pair<Tensor, Tensor> max(const Tensor& x, int64_t dim, bool keepdim 
   }
   return {values, idx};
 }
-inline Tensor amax(const Tensor& x, int64_t dim, bool keepdim = false) { return max(x, dim, keepdim).first; }
+}  // namespace detail
+
+// Max (min) over one dim: (values, int64 indices), as torch.max(x, dim) and
+// torch.min(x, dim); the gradient goes to the index.
+inline std::pair<Tensor, Tensor> max(const Tensor& x, int64_t dim, bool keepdim = false) {
+  return detail::max_impl(x, dim, keepdim, "max");
+}
+inline std::pair<Tensor, Tensor> min(const Tensor& x, int64_t dim, bool keepdim = false) {
+  auto [values, index] = detail::max_impl(neg(x), dim, keepdim, "min");
+  return {neg(values), index};
+}
 inline Tensor argmax(const Tensor& x, int64_t dim, bool keepdim = false) {
   autograd::NoGradGuard ng;
   return max(x, dim, keepdim).second;
+}
+inline Tensor argmin(const Tensor& x, int64_t dim, bool keepdim = false) {
+  autograd::NoGradGuard ng;
+  return min(x, dim, keepdim).second;
+}
+
+namespace detail {
+// The largest (or smallest) value over dims, as torch.amax / torch.amin: the
+// gradient is split evenly between the elements that tie for it.
+inline Tensor extreme(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim, bool largest, const char* name) {
+  auto rd = normalize_dims(dims, x.dim(), name);
+  for (auto d : rd)
+    GENLAB_CHECK(x.shape()[size_t(d)] > 0, name, ": reducing the empty dim ", d, " of shape ", shape_str(x.shape()));
+  const Tensor xs = largest ? x.detach() : neg(x.detach());
+  auto b = block_for(xs, rd, /*trailing=*/true);  // the reduced dims last: [outer, r]
+  Tensor v = max(reshape(b.data, {b.outer, b.r}), 1).first;
+  const Shape keep = reduced_shape(x.shape(), rd, true);
+  Tensor out = reshape(largest ? v : neg(v), reduced_shape(x.shape(), rd, keepdim));
+  if (autograd::needs_grad(x)) {
+    Tensor xd = x.detach(), ext = reshape(out.detach(), keep);
+    autograd::record(largest ? "AmaxBackward" : "AminBackward", out, {x}, [xd, ext, keep, rd](const Tensor& g) {
+      // g * hit / count, as PyTorch: a slice whose extreme is NaN has no hit, and all of it gets 0 / 0
+      Tensor hit = where(compare(xd, ext, CompareOp::eq), scalar_like(xd, 1.0), scalar_like(xd, 0.0));
+      return std::vector{div(mul(reshape(g, keep), hit), sum(hit, rd, true))};
+    });
+  }
+  return out;
+}
+}  // namespace detail
+
+inline Tensor amax(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim = false) {
+  return detail::extreme(x, dims, keepdim, true, "amax");
+}
+inline Tensor amin(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim = false) {
+  return detail::extreme(x, dims, keepdim, false, "amin");
+}
+inline Tensor amax(const Tensor& x, int64_t dim, bool keepdim = false) { return amax(x, std::vector{dim}, keepdim); }
+inline Tensor amin(const Tensor& x, int64_t dim, bool keepdim = false) { return amin(x, std::vector{dim}, keepdim); }
+
+// log(sum(exp(x))) over dims, shifted by the max so that large inputs do not
+// overflow (an infinite max shifts by 0, as PyTorch); over no elements, -inf.
+inline Tensor logsumexp(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim = false) {
+  auto rd = detail::normalize_dims(dims, x.dim(), "logsumexp");
+  const Shape keep = detail::reduced_shape(x.shape(), rd, true);
+  bool empty = false;
+  for (auto d : rd) empty = empty || x.shape()[size_t(d)] == 0;
+  Tensor m = Tensor::zeros(keep, TensorOptions(x.dtype(), x.device()));
+  if (!empty && x.numel() > 0) {
+    m = amax(x.detach(), rd, true);
+    m = where(compare(abs(m), INFINITY, CompareOp::eq), 0.0, m);
+  }
+  Tensor out = add(log(sum(exp(sub(x, m)), rd, true)), m);
+  return keepdim ? out : reshape(out, detail::reduced_shape(x.shape(), rd, false));
+}
+inline Tensor logsumexp(const Tensor& x, int64_t dim, bool keepdim = false) {
+  return logsumexp(x, std::vector{dim}, keepdim);
+}
+
+// Standard deviation, sqrt(var) with var's correction; where it is 0 the
+// gradient is 0 (not 0 * inf), as torch.std.
+inline Tensor std(const Tensor& x, const std::vector<int64_t>& dims, int64_t correction = 1, bool keepdim = false) {
+  Tensor v = var(x, dims, correction, keepdim);
+  Tensor y = sqrt(v.detach());
+  if (autograd::needs_grad(v)) {
+    Tensor yd = y.detach();
+    autograd::record("StdBackward", y, {v}, [yd](const Tensor& g) {
+      return std::vector{where(compare(yd, 0.0, CompareOp::eq), 0.0, div(g, mul(yd, 2.0)))};
+    });
+  }
+  return y;
+}
+
+// Whether any (all) elements over dims are nonzero, as uint8 0/1 (torch.any,
+// torch.all); over no elements any is 0 and all is 1. Not differentiable.
+namespace detail {
+inline Tensor count_where(const Tensor& cond, const std::vector<int64_t>& dims, bool keepdim, const char* name) {
+  auto rd = normalize_dims(dims, cond.dim(), name);
+  const TensorOptions f32(DType::f32, cond.device());
+  return sum(where(cond, Tensor::full({}, 1.0, f32), Tensor::full({}, 0.0, f32)), rd, keepdim);
+}
+}  // namespace detail
+inline Tensor any(const Tensor& x, const std::vector<int64_t>& dims = {}, bool keepdim = false) {
+  autograd::NoGradGuard ng;
+  return compare(detail::count_where(compare(x, 0.0, CompareOp::ne), dims, keepdim, "any"), 0.5, CompareOp::gt);
+}
+inline Tensor all(const Tensor& x, const std::vector<int64_t>& dims = {}, bool keepdim = false) {
+  autograd::NoGradGuard ng;
+  return compare(detail::count_where(compare(x, 0.0, CompareOp::eq), dims, keepdim, "all"), 0.5, CompareOp::lt);
+}
+
+// Running sums along dim, as torch.cumsum; accumulated in double on either device.
+namespace detail {
+inline Tensor scan(const Tensor& x, int64_t d, bool reverse) {
+  const auto around = outer_inner(x.shape(), d);  // named ints: clang before 16 cannot capture bindings
+  const int64_t outer = around.first, r = x.dim() == 0 ? 1 : x.shape()[size_t(d)], inner = around.second;
+  Tensor xd = dense(x), y = empty_like(x);
+  if (x.device().is_cuda()) {
+    check_cuda_f32("cumsum", x);
+    cuda::cumsum(xd.data<float>(), y.data<float>(), outer, r, inner, reverse);
+  } else {
+    dispatch_float(x.dtype(), "cumsum", [&]<class T>() { cpu::cumsum(xd.data<T>(), y.data<T>(), outer, r, inner, reverse); });
+  }
+  return y;
+}
+}  // namespace detail
+inline Tensor cumsum(const Tensor& x, int64_t dim) {
+  const int64_t d = detail::scalar_dim(x, dim, "cumsum");
+  Tensor y = detail::scan(x.detach(), d, false);
+  if (autograd::needs_grad(x))
+    autograd::record("CumsumBackward", y, {x}, [d](const Tensor& g) { return std::vector{detail::scan(g, d, true)}; },
+                     autograd::Saves::nothing);
+  return y;
 }
 
 }  // namespace genlab::ops
