@@ -8,4 +8,5 @@
 #include "genlab/ops/loss.hpp"
 #include "genlab/ops/nn.hpp"
 #include "genlab/ops/reduce.hpp"
+#include "genlab/ops/shape.hpp"
 #include "genlab/ops/view.hpp"
