@@ -107,6 +107,10 @@ TEST(ComposedOps, KinksAndClampsAsPyTorch) {
   };
   EXPECT_EQ(slope({-1, 1, 0, 0.5, INFINITY}, 1.0), (std::vector<double>{-1, 1, 0, 0.5, 1}));
   EXPECT_EQ(slope({-1, 1, 0}, 0.0), (std::vector<double>{-1, 1, -1}));
+  // a target that needs no gradient gets none, and the input's is the same
+  Tensor x2 = x.detach().requires_grad_(true);
+  ops::sum(ops::binary_cross_entropy(x2, t.detach(), Tensor(), ops::Reduction::none)).backward();
+  EXPECT_EQ(x2.grad().to_vector<double>(), x.grad().to_vector<double>());
 }
 
 // where's CPU path reads a repeating operand (an attention mask under [B, H, T, T],

@@ -32,13 +32,14 @@ inline Tensor piecewise_loss(const Tensor& input, const Tensor& target, double k
                 : where(in, div(mul(mul(z, 0.5), z), k), sub(z, 0.5 * k));
   }
   if (autograd::needs_grad(a, b)) {
-    autograd::record(huber ? "HuberLossBackward" : "SmoothL1LossBackward", per, {a, b}, [xd, td, k, huber](const Tensor& g) {
+    const bool ga = a.requires_grad(), gb = b.requires_grad();  // only the gradients asked for are computed
+    autograd::record(huber ? "HuberLossBackward" : "SmoothL1LossBackward", per, {a, b}, [xd, td, k, huber, ga, gb](const Tensor& g) {
       auto slope = [&](const Tensor& e) {
         const double s = huber ? k : 1.0;
         return where(compare(e, -k, CompareOp::le), -s,
                      where(compare(e, k, CompareOp::ge), detail::scalar_like(e, s), huber ? e : div(e, k)));
       };
-      return std::vector{mul(g, slope(sub(xd, td))), mul(g, slope(sub(td, xd)))};
+      return std::vector{ga ? mul(g, slope(sub(xd, td))) : Tensor(), gb ? mul(g, slope(sub(td, xd))) : Tensor()};
     }, autograd::Saves::inputs);
   }
   return per;
@@ -116,10 +117,10 @@ inline Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, co
     per = sub(mul(sub(td, 1.0), clamp_min(log(sub(1.0, xd)), -100.0)), mul(td, clamp_min(log(xd), -100.0)));
   }
   if (autograd::needs_grad(x, t)) {
-    autograd::record("BinaryCrossEntropyBackward", per, {x, t}, [xd, td](const Tensor& g) {
-      const Tensor gx = div(mul(g, sub(xd, td)), clamp_min(mul(sub(1.0, xd), xd), 1e-12));
-      const Tensor gt = neg(mul(g, log(div(xd, sub(1.0, xd)))));
-      return std::vector{gx, gt};
+    const bool gx = x.requires_grad(), gt = t.requires_grad();  // only the gradients asked for are computed
+    autograd::record("BinaryCrossEntropyBackward", per, {x, t}, [xd, td, gx, gt](const Tensor& g) {
+      return std::vector{gx ? div(mul(g, sub(xd, td)), clamp_min(mul(sub(1.0, xd), xd), 1e-12)) : Tensor(),
+                         gt ? neg(mul(g, log(div(xd, sub(1.0, xd))))) : Tensor()};
     }, autograd::Saves::inputs);
   }
   if (weight.defined()) per = mul(per, weight);
