@@ -87,6 +87,20 @@ def cuda_section(genlab):
     return lines + [""]
 
 
+def ratio_section(genlab, best):
+    """Ops measured against PyTorch without a bar (group torch_ratio): composed
+    ops, where the ratio says whether a fused kernel would pay."""
+    rows = [g for g in genlab if g["group"] == "torch_ratio" and g["name"] in best]
+    if not rows:
+        return []
+    lines = ["## Ops against PyTorch (no bar)", "", "| op | PyTorch time / genlab time | detail |", "|---|---|---|"]
+    for g in rows:
+        t, th, cfg = best[g["name"]]
+        lines.append(f"| {g['name']} | {t / g['genlab_s']:.3f} | genlab {g['genlab_s']*1e3:.2f} ms, "
+                     f"PyTorch best {t*1e3:.2f} ms ({cfg}) |")
+    return lines + [""]
+
+
 def thread_section(genlab, out_md):
     """The thread sweep (genlab_bench --only threads): the default against the
     best fixed thread count, the bar of issue 8.4, and a plot."""
@@ -169,6 +183,7 @@ def main(run_dir, out_md):
         "| measurement | value | bar | verdict | detail |", "|---|---|---|---|---|", *rows, "",
         f"{sum(verdicts)} of {len(verdicts)} bars met.", "",
     ]
+    lines += ratio_section(genlab, best)
     lines += thread_section(genlab, out_md)
     lines += cuda_section(genlab)
     micro = os.path.join(run_dir, "micro.json")
