@@ -9,6 +9,7 @@
 #include <omp.h>
 
 #include <array>
+#include <cmath>
 #include <chrono>
 #include <functional>
 #include <cstdio>
@@ -271,7 +272,7 @@ int main(int argc, char** argv) {
                 tl * 1e3);
     out.push_back({{"name", "softmax (8192, 768)"}, {"group", "torch_op"}, {"genlab_s", ts}, {"bar", 1.5}});
     out.push_back({{"name", "layer_norm (8192, 768)"}, {"group", "torch_op"}, {"genlab_s", tl}, {"bar", 1.5}});
-    // issue 10's elementwise ops that GAN discriminators and sinusoidal embeddings use: forward, no bar
+    // issue 10's elementwise ops that GAN discriminators and sinusoidal embeddings use: forward, no bar (torch_ratio)
     const std::pair<const char*, std::function<Tensor()>> peer_ops[] = {
         {"leaky_relu (8192, 768)", [&] { return ops::leaky_relu(x, 0.2); }},
         {"sin (8192, 768)", [&] { return ops::sin(x); }},
@@ -279,7 +280,7 @@ int main(int argc, char** argv) {
     for (const auto& [name, fn] : peer_ops) {
       double t = median_seconds(fn, reps);
       std::printf("%-36s genlab %.3f ms\n", name, t * 1e3);
-      out.push_back({{"name", name}, {"group", "torch_elementwise"}, {"genlab_s", t}});
+      out.push_back({{"name", name}, {"group", "torch_ratio"}, {"genlab_s", t}});
     }
 
     const int64_t n = int64_t(1) << 24;  // 64 MiB of float32
@@ -294,6 +295,26 @@ int main(int argc, char** argv) {
                    {"memcpy_GBps", bw * 1e-9}, {"ratio", bw_add / bw}, {"bar", 0.6}});
     out.push_back({{"name", "gelu 64 MiB"}, {"group", "bandwidth"}, {"genlab_s", tg}, {"genlab_GBps", bw_gelu * 1e-9},
                    {"memcpy_GBps", bw * 1e-9}, {"ratio", bw_gelu / bw}, {"bar", 0.6}});
+
+    // Issue 10's composed ops that attention masks and VAE decoders need, against PyTorch; no bar (group
+    // torch_ratio): the ratio says whether a fused kernel would pay. The mask is causal (u8, torch: bool).
+    Tensor scores = Tensor::randn({32, 12, 128, 128});
+    Tensor ar = Tensor::arange(128);
+    Tensor causal = ops::compare(ops::sub(ar.reshape({1, 128}), ar.reshape({128, 1})), 0.0, CompareOp::gt);
+    Tensor probs = ops::sigmoid(Tensor::randn({8192, 784})), target = Tensor::rand({8192, 784});
+    Tensor pg = probs.detach().requires_grad_(true);
+    const std::vector<std::pair<const char*, std::function<void()>>> composed = {
+        {"masked_fill (32, 12, 128, 128) causal", [&] { ops::masked_fill(scores, causal, -INFINITY); }},
+        {"binary_cross_entropy (8192, 784)", [&] { ops::binary_cross_entropy(probs, target); }},
+        {"binary_cross_entropy fwd+bwd (8192, 784)", [&] {
+           pg.set_grad(Tensor());
+           ops::binary_cross_entropy(pg, target).backward();
+         }}};
+    for (const auto& [name, fn] : composed) {
+      const double t = median_seconds(fn, reps);
+      std::printf("%-42s genlab %.3f ms\n", name, t * 1e3);
+      out.push_back({{"name", name}, {"group", "torch_ratio"}, {"genlab_s", t}});
+    }
   }
 
   if (want("mlp")) {

@@ -87,6 +87,20 @@ def cuda_section(genlab):
     return lines + [""]
 
 
+def ratio_section(genlab, best):
+    """Ops measured against PyTorch without a bar (group torch_ratio): composed
+    ops, where the ratio says whether a fused kernel would pay."""
+    rows = [g for g in genlab if g["group"] == "torch_ratio" and g["name"] in best]
+    if not rows:
+        return []
+    lines = ["## Ops against PyTorch (no bar)", "", "| op | PyTorch time / genlab time | detail |", "|---|---|---|"]
+    for g in rows:
+        t, th, cfg = best[g["name"]]
+        lines.append(f"| {g['name']} | {t / g['genlab_s']:.3f} | genlab {g['genlab_s']*1e3:.2f} ms, "
+                     f"PyTorch best {t*1e3:.2f} ms ({cfg}) |")
+    return lines + [""]
+
+
 def thread_section(genlab, out_md):
     """The thread sweep (genlab_bench --only threads): the default against the
     best fixed thread count, the bar of issue 8.4, and a plot."""
@@ -134,7 +148,7 @@ def main(run_dir, out_md):
     genlab = merge_rounds(run_dir)
     best = torch_best(run_dir)
     m = machine()
-    rows, verdicts, peer_rows = [], [], []
+    rows, verdicts = [], []
 
     def bar_row(what, value, bar, higher_is_better=True, note=""):
         ok = value >= bar if higher_is_better else value <= bar
@@ -152,11 +166,6 @@ def main(run_dir, out_md):
                 t, th, cfg = best[g["name"]]
                 bar_row(g["name"] + " vs PyTorch", t / g["genlab_s"], 1.5,
                         note=f"genlab {g['genlab_s']*1e3:.2f} ms, PyTorch best {t*1e3:.2f} ms ({cfg})")
-        elif g["group"] == "torch_elementwise":  # issue 10: measured against PyTorch, no bar set
-            if g["name"] in best:
-                t, th, cfg = best[g["name"]]
-                peer_rows.append(f"| {g['name']} | {t / g['genlab_s']:.3f} | genlab {g['genlab_s']*1e3:.2f} ms, "
-                                 f"PyTorch best {t*1e3:.2f} ms ({cfg}) |")
         elif g["group"] == "mlp":
             if g["name"] in best:
                 t, th, cfg = best[g["name"]]
@@ -174,10 +183,7 @@ def main(run_dir, out_md):
         "| measurement | value | bar | verdict | detail |", "|---|---|---|---|---|", *rows, "",
         f"{sum(verdicts)} of {len(verdicts)} bars met.", "",
     ]
-    if peer_rows:
-        lines += ["## Elementwise ops against PyTorch (issue 10; no bar set)", "",
-                  "Forward, float32, one (8192, 768) tensor; speed ratio = PyTorch best time / genlab time.", "",
-                  "| op | speed ratio | detail |", "|---|---|---|", *peer_rows, ""]
+    lines += ratio_section(genlab, best)
     lines += thread_section(genlab, out_md)
     lines += cuda_section(genlab)
     micro = os.path.join(run_dir, "micro.json")

@@ -1,4 +1,5 @@
 #include "op_table.hpp"
+#include <algorithm>
 
 namespace genlab::testing {
 namespace {
@@ -149,6 +150,55 @@ const std::vector<OpCase>& op_table() {
       {"logsigmoid", "unary", {N({3, 7})}, {1}, [](V x) { return logsigmoid(x[0]); }, true},
       {"maximum", "elementwise", {N({4, 5}), N({5})}, {1, 1}, [](V x) { return maximum(x[0], x[1]); }, true},
       {"minimum", "elementwise", {N({3, 1, 4}), N({2, 4})}, {1, 1}, [](V x) { return minimum(x[0], x[1]); }, true},
+      // issue 10, composed index/shape ops and losses (make_fixtures.py: the block after linear_3d)
+      {"masked_fill", "index", {N({2, 3, 4}), N({3, 1})}, {1, 0},
+       [](V x) { return masked_fill(x[0], compare(x[1], 0.0, CompareOp::gt), -1e4); }, true},
+      {"masked_fill_value", "index", {N({4, 1}), N({3, 1, 5}), N({})}, {1, 0, 1},
+       [](V x) { return masked_fill(x[0], compare(x[1], 0.0, CompareOp::gt), x[2]); }, true},
+      {"one_hot", "index", {I(5, {2, 3})}, {0}, [](V x) { return one_hot(x[0], 5).to(DType::f32); }, true},
+      {"one_hot_infer", "index", {I(6, {7})}, {0}, [](V x) { return one_hot(x[0]).to(DType::f32); }, true},
+      {"pad_constant", "index", {N({2, 3, 4})}, {1}, [](V x) { return pad(x[0], {1, 2, -1, 1}, "constant", 0.5); }, true},
+      {"pad_reflect", "index", {N({2, 3, 5})}, {1}, [](V x) { return pad(x[0], {2, 1, 1, 2}, "reflect"); }, true},
+      {"pad_reflect_1d", "index", {N({2, 4})}, {1}, [](V x) { return pad(x[0], {3, -1}, "reflect"); }, true},
+      {"pad_replicate", "index", {N({2, 3, 4})}, {1}, [](V x) { return pad(x[0], {5, 2}, "replicate"); }, true},
+      D("chunk", "index", {N({5, 3})}, {1}, 0,
+        [](V x, int64_t d) {
+          auto c = chunk(x[0], 3, d);
+          std::reverse(c.begin(), c.end());
+          return cat(c, d);
+        }),
+      D("flip", "index", {N({2, 3, 4})}, {1}, 1, [](V x, int64_t d) { return flip(x[0], {d}); }),
+      {"flip_dims", "index", {N({2, 3, 4})}, {1}, [](V x) { return flip(x[0], {0, -1}); }, true},
+      D("roll", "index", {N({3, 4})}, {1}, 1, [](V x, int64_t d) { return roll(x[0], {3}, {d}); }),
+      {"roll_dims", "index", {N({3, 4})}, {1}, [](V x) { return roll(x[0], {1, -5, 2}, {0, 1, 0}); }, true},
+      {"roll_flat", "index", {N({3, 4})}, {1}, [](V x) { return roll(x[0], {5}); }, true},
+      {"repeat", "index", {N({2, 3})}, {1}, [](V x) { return repeat(x[0], {2, 1, 3}); }, true},
+      {"bce", "loss", {U({4, 5}), U({4, 5})}, {1, 1}, [](V x) { return binary_cross_entropy(x[0], x[1]); }, true},
+      {"bce_weight", "loss", {U({4, 5}), U({4, 5}), P({5})}, {1, 1, 0},
+       [](V x) { return binary_cross_entropy(x[0], x[1], x[2], Reduction::none); }, true},
+      {"bce_weight_sum", "loss", {U({4, 5}), U({4, 5}), P({4, 1})}, {1, 1, 0},
+       [](V x) { return binary_cross_entropy(x[0], x[1], x[2], Reduction::sum); }, true},
+      {"smooth_l1", "loss", {N({4, 5}), N({4, 5})}, {1, 1}, [](V x) { return smooth_l1_loss(x[0], x[1]); }, true},
+      {"smooth_l1_beta", "loss", {N({4, 5}), N({4, 5})}, {1, 1},
+       [](V x) { return smooth_l1_loss(x[0], x[1], Reduction::none, 0.5); }, true},
+      {"smooth_l1_beta0", "loss", {N({4, 5}), N({4, 5})}, {1, 1},
+       [](V x) { return smooth_l1_loss(x[0], x[1], Reduction::sum, 0.0); }, true},
+      {"huber", "loss", {N({4, 5}), N({4, 5})}, {1, 1}, [](V x) { return huber_loss(x[0], x[1]); }, true},
+      {"huber_delta", "loss", {N({4, 5}), N({4, 5})}, {1, 1},
+       [](V x) { return huber_loss(x[0], x[1], Reduction::none, 0.7); }, true},
+      {"cross_entropy_weight", "loss", {N({6, 5}), I(5, {6}), P({5})}, {1, 0, 0},
+       [](V x) { return cross_entropy(x[0], with_ignored(x[1], 2), x[2]); }, true},
+      {"cross_entropy_weight_smooth", "loss", {N({6, 5}), I(5, {6}), P({5})}, {1, 0, 0},
+       [](V x) { return cross_entropy(x[0], with_ignored(x[1], 1), x[2], -100, 0.2); }, true},
+      {"cross_entropy_weight_none", "loss", {N({6, 5}), I(5, {6}), P({5})}, {1, 0, 0},
+       [](V x) { return cross_entropy(x[0], with_ignored(x[1], 3), x[2], -100, 0.1, Reduction::none); }, true},
+      {"nll_loss_weight_sum", "loss", {N({5, 4}), I(4, {5}), P({4})}, {1, 0, 0},
+       [](V x) { return nll_loss(x[0], x[1], x[2], -100, Reduction::sum); }, true},
+      {"cross_entropy_probs", "loss", {N({5, 4}), U({5, 4})}, {1, 1}, [](V x) { return cross_entropy(x[0], x[1]); }, true},
+      {"cross_entropy_probs_weight_smooth", "loss", {N({5, 4}), U({5, 4}), P({4})}, {1, 1, 0},
+       [](V x) { return cross_entropy(x[0], x[1], x[2], -100, 0.3); }, true},
+      {"cross_entropy_probs_none", "loss", {N({5, 4}), U({5, 4}), P({4})}, {1, 1, 0},
+       [](V x) { return cross_entropy(x[0], x[1], x[2], -100, 0.0, Reduction::none); }, true},
   };
   return table;
 }

@@ -70,6 +70,19 @@ def main():
         res["leaky_relu (8192, 768)"] = median_seconds(lambda: F.leaky_relu(x, 0.2), reps)
         res["sin (8192, 768)"] = median_seconds(lambda: torch.sin(x), reps)
         res["cos (8192, 768)"] = median_seconds(lambda: torch.cos(x), reps)
+        # issue 10's composed ops (benchmarks/bench.cpp, group torch_ratio)
+        scores = torch.randn(32, 12, 128, 128)
+        causal = torch.ones(128, 128, dtype=torch.bool).triu(1)
+        res["masked_fill (32, 12, 128, 128) causal"] = median_seconds(
+            lambda: scores.masked_fill(causal, float("-inf")), reps)
+        probs, target = torch.sigmoid(torch.randn(8192, 784)), torch.rand(8192, 784)
+        res["binary_cross_entropy (8192, 784)"] = median_seconds(lambda: F.binary_cross_entropy(probs, target), reps)
+        pg = probs.clone().requires_grad_()
+
+        def bce_step():
+            pg.grad = None
+            F.binary_cross_entropy(pg, target).backward()
+        res["binary_cross_entropy fwd+bwd (8192, 784)"] = median_seconds(bce_step, reps)
     if only in ("", "mlp"):
         res["MLP epoch 784-256-128-10 b128 Adam"] = mlp_epoch(3)
     with open(out, "w") as f:

@@ -31,9 +31,9 @@ def index(n, *s): return ("index", s, n)
 
 def gen(spec):
     kind, shape = spec[0], spec[1]
-    if kind == "normal": return torch.randn(*shape, dtype=torch.float64)
-    if kind == "positive": return torch.randn(*shape, dtype=torch.float64).abs() + 0.5
-    if kind == "uniform": return torch.rand(*shape, dtype=torch.float64)
+    if kind == "normal": return torch.randn(shape, dtype=torch.float64)  # a tuple: () gives a 0-d input
+    if kind == "positive": return torch.randn(shape, dtype=torch.float64).abs() + 0.5
+    if kind == "uniform": return torch.rand(shape, dtype=torch.float64)
     return torch.randint(0, spec[2], shape, dtype=torch.int64)
 
 
@@ -158,6 +158,49 @@ CASES = {
     "logsigmoid": ([normal(3, 7)], [1], F.logsigmoid),
     "maximum": ([normal(4, 5), normal(5)], [1, 1], torch.maximum),
     "minimum": ([normal(3, 1, 4), normal(2, 4)], [1, 1], torch.minimum),
+    # issue 10: composed index/shape ops and losses (op_table.cpp: the block after linear_3d)
+    "masked_fill": ([normal(2, 3, 4), normal(3, 1)], [1, 0], lambda a, m: a.masked_fill(m > 0, -1e4)),
+    "masked_fill_value": ([normal(4, 1), normal(3, 1, 5), normal()], [1, 0, 1],
+                          lambda a, m, v: a.masked_fill(m > 0, v)),
+    "one_hot": ([index(5, 2, 3)], [0], lambda i: F.one_hot(i, 5).double()),
+    "one_hot_infer": ([index(6, 7)], [0], lambda i: F.one_hot(i).double()),
+    "pad_constant": ([normal(2, 3, 4)], [1], lambda a: F.pad(a, (1, 2, -1, 1), value=0.5)),
+    "pad_reflect": ([normal(2, 3, 5)], [1], lambda a: F.pad(a, (2, 1, 1, 2), mode="reflect")),
+    "pad_reflect_1d": ([normal(2, 4)], [1], lambda a: F.pad(a, (3, -1), mode="reflect")),
+    "pad_replicate": ([normal(2, 3, 4)], [1], lambda a: F.pad(a, (5, 2), mode="replicate")),
+    "chunk": ([normal(5, 3)], [1], lambda a, dim=0: torch.cat(torch.chunk(a, 3, dim)[::-1], dim)),
+    "flip": ([normal(2, 3, 4)], [1], lambda a, dim=1: torch.flip(a, [dim])),
+    "flip_dims": ([normal(2, 3, 4)], [1], lambda a: torch.flip(a, [0, -1])),
+    "roll": ([normal(3, 4)], [1], lambda a, dim=1: torch.roll(a, 3, dim)),
+    "roll_dims": ([normal(3, 4)], [1], lambda a: torch.roll(a, (1, -5, 2), (0, 1, 0))),
+    "roll_flat": ([normal(3, 4)], [1], lambda a: torch.roll(a, 5)),
+    "repeat": ([normal(2, 3)], [1], lambda a: a.repeat(2, 1, 3)),
+    "bce": ([uniform(4, 5), uniform(4, 5)], [1, 1], F.binary_cross_entropy),
+    "bce_weight": ([uniform(4, 5), uniform(4, 5), positive(5)], [1, 1, 0],
+                   lambda x, t, w: F.binary_cross_entropy(x, t, weight=w, reduction="none")),
+    "bce_weight_sum": ([uniform(4, 5), uniform(4, 5), positive(4, 1)], [1, 1, 0],
+                       lambda x, t, w: F.binary_cross_entropy(x, t, weight=w, reduction="sum")),
+    "smooth_l1": ([normal(4, 5), normal(4, 5)], [1, 1], F.smooth_l1_loss),
+    "smooth_l1_beta": ([normal(4, 5), normal(4, 5)], [1, 1],
+                       lambda a, b: F.smooth_l1_loss(a, b, reduction="none", beta=0.5)),
+    "smooth_l1_beta0": ([normal(4, 5), normal(4, 5)], [1, 1],
+                        lambda a, b: F.smooth_l1_loss(a, b, reduction="sum", beta=0.0)),
+    "huber": ([normal(4, 5), normal(4, 5)], [1, 1], F.huber_loss),
+    "huber_delta": ([normal(4, 5), normal(4, 5)], [1, 1], lambda a, b: F.huber_loss(a, b, reduction="none", delta=0.7)),
+    "cross_entropy_weight": ([normal(6, 5), index(5, 6), positive(5)], [1, 0, 0],
+                             lambda x, t, w: F.cross_entropy(x, with_ignored(t, 2), weight=w)),
+    "cross_entropy_weight_smooth": ([normal(6, 5), index(5, 6), positive(5)], [1, 0, 0],
+                                    lambda x, t, w: F.cross_entropy(x, with_ignored(t, 1), weight=w, label_smoothing=0.2)),
+    "cross_entropy_weight_none": ([normal(6, 5), index(5, 6), positive(5)], [1, 0, 0],
+                                  lambda x, t, w: F.cross_entropy(x, with_ignored(t, 3), weight=w, label_smoothing=0.1,
+                                                                  reduction="none")),
+    "nll_loss_weight_sum": ([normal(5, 4), index(4, 5), positive(4)], [1, 0, 0],
+                            lambda x, t, w: F.nll_loss(x, t, weight=w, reduction="sum")),
+    "cross_entropy_probs": ([normal(5, 4), uniform(5, 4)], [1, 1], F.cross_entropy),
+    "cross_entropy_probs_weight_smooth": ([normal(5, 4), uniform(5, 4), positive(4)], [1, 1, 0],
+                                          lambda x, p, w: F.cross_entropy(x, p, weight=w, label_smoothing=0.3)),
+    "cross_entropy_probs_none": ([normal(5, 4), uniform(5, 4), positive(4)], [1, 1, 0],
+                                 lambda x, p, w: F.cross_entropy(x, p, weight=w, reduction="none")),
 }
 
 

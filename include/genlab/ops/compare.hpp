@@ -2,6 +2,7 @@
 // result_type); each also takes a plain number. Before elementwise.hpp, whose
 // pow backward masks with them.
 #pragma once
+#include "genlab/core/threads.hpp"
 #include "genlab/ops/view.hpp"
 
 namespace genlab::ops {
@@ -51,6 +52,54 @@ inline Tensor truth_mask(const Tensor& cond) {
     return truth_mask(cond.to(Device::cpu())).to(cond.device());
   return compare(cond, 0.0, CompareOp::ne);
 }
+
+// How often a contiguous t broadcast to `shape` repeats: its numel when its
+// dims (leading 1s aside) are shape's trailing dims (a 0-d value: 1; an
+// attention mask [T, T] under [B, H, T, T]: T * T), else 0 (not periodic).
+inline int64_t broadcast_period(const Tensor& t, const Shape& shape) {
+  if (!t.is_contiguous()) return 0;
+  size_t lead = 0;
+  while (lead < t.shape().size() && t.shape()[lead] == 1) ++lead;
+  const size_t k = t.shape().size() - lead;
+  if (k > shape.size() || !std::equal(t.shape().begin() + int64_t(lead), t.shape().end(), shape.end() - int64_t(k)))
+    return 0;
+  return t.numel();
+}
+// out = c ? a : b on the CPU (c uint8, a and b of out's dtype, broadcast to
+// out's shape). Operands that repeat (broadcast_period) are read in place,
+// others expanded into a dense copy first; out is filled in blocks of the
+// shortest period, so each operand is either a scalar or read contiguously.
+inline void where_cpu(const Tensor& c, const Tensor& a, const Tensor& b, Tensor& out) {
+  const Shape& shape = out.shape();
+  const int64_t n = out.numel();
+  if (n == 0) return;
+  struct Operand { Tensor t; int64_t period; };
+  auto operand = [&](const Tensor& t) {
+    const int64_t p = broadcast_period(t, shape);
+    return p > 0 ? Operand{t, p} : Operand{dense(expand(t, shape)), n};
+  };
+  const Operand oc = operand(c), oa = operand(a), ob = operand(b);
+  int64_t block = n;
+  for (int64_t p : {oc.period, oa.period, ob.period})
+    if (p > 1) block = std::min(block, p);  // periods are suffix products of shape: each divides the next
+  const int64_t sc = oc.period > 1, sa = oa.period > 1, sb = ob.period > 1;  // 0: a scalar, read at 0
+  const uint8_t* pc = oc.t.data<uint8_t>();
+  dispatch_float(out.dtype(), "where", [&]<class T>() {
+    const T* pa = oa.t.data<T>();
+    const T* pb = ob.t.data<T>();
+    T* po = out.data<T>();
+    parallel_for(n / block, std::max<int64_t>(1, (int64_t(1) << 14) / block), [&](int64_t first, int64_t last) {
+      for (int64_t k = first; k < last; ++k) {
+        const int64_t base = k * block;
+        const uint8_t* bc = pc + sc * (base % oc.period);
+        const T* ba = pa + sa * (base % oa.period);
+        const T* bb = pb + sb * (base % ob.period);
+        T* bo = po + base;
+        for (int64_t j = 0; j < block; ++j) bo[j] = bc[j * sc] ? ba[j * sa] : bb[j * sb];
+      }
+    });
+  });
+}
 }  // namespace detail
 
 // out = cond ? a : b with broadcasting; cond is any dtype (nonzero = true).
@@ -67,15 +116,7 @@ inline Tensor where(const Tensor& cond, const Tensor& a0, const Tensor& b0) {
                         detail::broadcast_strides(a, shape), b.data<float>(), detail::broadcast_strides(b, shape),
                         out.data<float>(), shape);
   } else {
-    Tensor cd = detail::dense(expand(c, shape));
-    Tensor ad = detail::dense(expand(a.detach(), shape)), bd = detail::dense(expand(b.detach(), shape));
-    const uint8_t* pc = cd.data<uint8_t>();
-    dispatch_float(a.dtype(), "where", [&]<class T>() {
-      const T* pa = ad.data<T>();
-      const T* pb = bd.data<T>();
-      T* po = out.data<T>();
-      for (int64_t i = 0; i < out.numel(); ++i) po[i] = pc[i] ? pa[i] : pb[i];
-    });
+    detail::where_cpu(c, a.detach(), b.detach(), out);
   }
   if (autograd::needs_grad(a, b)) {
     Shape sa = a.shape(), sb = b.shape();

@@ -1,4 +1,5 @@
-// Joining and indexing: cat, stack, split, gather, index_select.
+// Joining and indexing: cat, stack, split, chunk, gather, index_select,
+// masked_fill, one_hot. Copying rearrangements (pad, flip, roll, repeat) are in shape.hpp.
 #pragma once
 #include "genlab/ops/nn.hpp"
 
@@ -68,6 +69,20 @@ inline std::vector<Tensor> split(const Tensor& x, int64_t size, int64_t dim = 0)
     s += size;
   } while (s < n);
   return out;
+}
+
+// torch.chunk: pieces of ceil(n / chunks) along dim, so possibly fewer than
+// `chunks` (6 in 5 chunks gives 3 of 2); a 0-sized dim gives `chunks` empty pieces, as PyTorch.
+inline std::vector<Tensor> chunk(const Tensor& x, int64_t chunks, int64_t dim = 0) {
+  GENLAB_CHECK(chunks > 0, "chunk: chunks must be positive, got ", chunks, " (input ", shape_str(x.shape()), ")");
+  GENLAB_CHECK(x.dim() > 0, "chunk: expects at least a 1-d tensor, got a 0-d one");
+  const int64_t d = detail::real_dim(x, dim, "chunk"), n = x.shape()[size_t(d)];
+  if (n == 0) {
+    std::vector<Tensor> out;
+    for (int64_t i = 0; i < chunks; ++i) out.push_back(slice(x, d, 0, 0));
+    return out;
+  }
+  return split(x, (n + chunks - 1) / chunks, d);
 }
 
 namespace detail {
@@ -165,6 +180,61 @@ inline Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
     });
   }
   return out;
+}
+
+// x with `value` where mask is true (torch.masked_fill, e.g. -inf over masked
+// attention scores). mask is uint8 (genlab's bool, as compare() returns; any
+// nonzero is true) and broadcasts with x; the result has their broadcast shape,
+// as PyTorch's out-of-place form. value is a 0-d tensor (it gets a gradient)
+// or a number, converted to x's dtype. Float x: where(mask, value, x), on every
+// device; an integer x (no gradient) is filled on the host.
+inline Tensor masked_fill(const Tensor& x, const Tensor& mask, const Tensor& value) {
+  GENLAB_CHECK(mask.dtype() == DType::u8, "masked_fill: the mask must be a uint8 (boolean) tensor, as compare() returns, got ",
+               dtype_name(mask.dtype()), " ", shape_str(mask.shape()));
+  GENLAB_CHECK(value.dim() == 0, "masked_fill: value must be a number or a 0-d tensor, got shape ", shape_str(value.shape()));
+  GENLAB_CHECK(mask.device() == x.device(), "masked_fill: mask on ", mask.device().str(), ", input on ", x.device().str());
+  const Shape shape = broadcast_shapes(x.shape(), mask.shape(), "masked_fill (input, mask)");
+  if (is_floating(x.dtype())) return where(mask, to(to(value, x.device()), x.dtype()), x);
+  Tensor out = Tensor::empty(shape, x.dtype()), m = detail::dense(expand(mask.to(Device::cpu()), shape));
+  out.copy_(expand(x.to(Device::cpu()), shape));
+  const uint8_t* pm = m.data<uint8_t>();
+  const double v = value.item<double>();
+  dispatch_all(x.dtype(), [&]<class T>() {
+    T* po = out.data<T>();
+    for (int64_t i = 0; i < out.numel(); ++i)
+      if (pm[i]) po[i] = convert<T>(v);
+  });
+  return out.to(x.device());
+}
+inline Tensor masked_fill(const Tensor& x, const Tensor& mask, double value) {
+  const bool fl = is_floating(x.dtype());  // an integer x is filled on the host
+  return masked_fill(x, mask, Tensor::full({}, value, TensorOptions(fl ? x.dtype() : DType::f64, fl ? x.device() : Device::cpu())));
+}
+
+// F.one_hot: int64 [*index.shape, num_classes] with a 1 at each index;
+// num_classes = -1 takes max(index) + 1. The indices are read on the host; the
+// result is built there and moved to the index's device.
+inline Tensor one_hot(const Tensor& index, int64_t num_classes = -1) {
+  GENLAB_CHECK(index.dtype() == DType::i64, "one_hot: expects an int64 index tensor, got ", dtype_name(index.dtype()), " ",
+               shape_str(index.shape()));
+  Tensor idx = detail::host_indices(index, "one_hot");
+  const int64_t n = idx.numel();
+  const int64_t* p = idx.data<int64_t>();
+  if (n == 0)
+    GENLAB_CHECK(num_classes > 0, "one_hot: cannot infer the number of classes from an empty index ",
+                 shape_str(index.shape()), " (num_classes = ", num_classes, ")");
+  for (int64_t i = 0; i < n; ++i)
+    GENLAB_CHECK(p[i] >= 0, "one_hot: class values must be non-negative, got ", p[i], " at position ", i);
+  if (num_classes == -1 && n > 0) num_classes = *std::max_element(p, p + n) + 1;
+  for (int64_t i = 0; i < n; ++i)
+    GENLAB_CHECK(p[i] < num_classes, "one_hot: class value ", p[i], " at position ", i, " is not below num_classes = ",
+                 num_classes);
+  Shape shape = index.shape();
+  shape.push_back(num_classes);
+  Tensor out = Tensor::zeros(shape, DType::i64);
+  int64_t* po = out.data<int64_t>();
+  for (int64_t i = 0; i < n; ++i) po[i * num_classes + p[i]] = 1;
+  return out.to(index.device());
 }
 
 }  // namespace genlab::ops

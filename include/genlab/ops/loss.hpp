@@ -1,6 +1,8 @@
 // Losses with torch.nn.functional semantics, composed from differentiable ops:
-// cross_entropy (ignore_index, label_smoothing), nll_loss, mse_loss, l1_loss,
-// binary_cross_entropy_with_logits, kl_div.
+// cross_entropy (class indices with ignore_index, class weights and
+// label_smoothing; or class probabilities), nll_loss, mse_loss, l1_loss,
+// binary_cross_entropy_with_logits, kl_div. smooth_l1_loss, huber_loss and
+// binary_cross_entropy, whose kinks need PyTorch's own gradients, are in loss_pointwise.hpp.
 #pragma once
 #include "genlab/ops/index.hpp"
 
@@ -147,19 +149,109 @@ inline Tensor cross_entropy_mean(const Tensor& logits, const Tensor& target, int
   }
   return out;
 }
+
+// Class weights [C] of a classification loss on `input` [N, C] (validated
+// before): in the input's dtype; they get no gradient, as in PyTorch.
+inline Tensor class_weights(const Tensor& weight, const Tensor& input, const char* op) {
+  const int64_t c = input.shape()[1];
+  GENLAB_CHECK(weight.dim() == 1 && weight.shape()[0] == c, op, ": weight ", shape_str(weight.shape()),
+               " must hold one weight per class of input ", shape_str(input.shape()), " ([", c, "])");
+  GENLAB_CHECK(weight.device() == input.device(), op, ": weight on ", weight.device().str(), ", input on ",
+               input.device().str());
+  GENLAB_CHECK(!autograd::needs_grad(weight), op, ": weight gets no gradient (as in PyTorch); pass weight.detach()");
+  return to(weight, input.dtype());
+}
+
+// The weighted loss on log-probabilities [N, C] and class indices [N], as
+// PyTorch's nll_loss with weight and cross_entropy's label smoothing: row i
+// loses -w[t_i] logp[i, t_i] (0 where ignored); smoothing mixes in
+// -sum_c w_c logp[i, c] / C; the mean divides both by the sum of w[t_i] over
+// the rows not ignored (0/0 = NaN when there is none).
+inline Tensor weighted_classification_loss(const Tensor& logp, const Tensor& target, const Tensor& weight,
+                                           int64_t ignore_index, double smoothing, Reduction reduction, const char* op) {
+  Tensor t = classification_targets(logp, target, ignore_index, smoothing, reduction, op);
+  Tensor w = class_weights(weight, logp, op);
+  const int64_t n = logp.shape()[0], c = logp.shape()[1];
+  std::vector<int64_t> safe(static_cast<size_t>(n));
+  std::vector<uint8_t> keep(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t v = t.data<int64_t>()[i];
+    keep[size_t(i)] = v != ignore_index;
+    safe[size_t(i)] = v == ignore_index ? 0 : v;
+  }
+  const Tensor kept = Tensor::from_vector(keep, {n}, TensorOptions(DType::u8, logp.device()));
+  const Tensor rows = Tensor::from_vector(safe, {n});
+  const Tensor wt = where(kept, index_select(w, 0, rows), 0.0);  // w[t_i], 0 where ignored
+  auto reduced = [&](const Tensor& per) {
+    return reduction == Reduction::none ? per : reduction == Reduction::sum ? sum(per) : div(sum(per), sum(wt));
+  };
+  const Tensor picked = squeeze(gather(logp, 1, reshape(rows, {n, 1})), 1);
+  Tensor loss = reduced(where(kept, neg(mul(picked, wt)), 0.0));
+  if (smoothing > 0) {
+    const Tensor smooth = reduced(where(kept, neg(sum(mul(logp, w), {1})), 0.0));
+    loss = add(mul(loss, 1.0 - smoothing), mul(smooth, smoothing / double(c)));
+  }
+  return loss;
+}
+
+// Cross-entropy with class probabilities [N, C] as the target (soft labels),
+// smoothed to p (1 - s) + s / C: row i loses -sum_c w_c p_ic logp_ic; the mean
+// divides by N (not by the weights), as PyTorch. Differentiable in the target too.
+inline Tensor cross_entropy_probs(const Tensor& logits, const Tensor& target, const Tensor& weight, int64_t ignore_index,
+                                  double smoothing, Reduction reduction) {
+  GENLAB_CHECK(logits.dim() == 2, "cross_entropy: expected input [N, C], got ", shape_str(logits.shape()));
+  GENLAB_CHECK(target.shape() == logits.shape(), "cross_entropy: a ", dtype_name(target.dtype()), " target ",
+               shape_str(target.shape()), " holds class probabilities and needs the input's shape ",
+               shape_str(logits.shape()), " (class indices are an integer tensor)");
+  GENLAB_CHECK(target.device() == logits.device(), "cross_entropy: target on ", target.device().str(), ", input on ",
+               logits.device().str());
+  GENLAB_CHECK(ignore_index < 0, "cross_entropy: ignore_index (", ignore_index,
+               ") is not supported for probability targets");
+  GENLAB_CHECK(smoothing >= 0 && smoothing <= 1, "cross_entropy: label_smoothing must be in [0, 1], got ", smoothing);
+  GENLAB_CHECK(reduction != Reduction::batchmean, "cross_entropy: batchmean is for kl_div");
+  const int64_t c = logits.shape()[1];
+  const Tensor p = smoothing > 0 ? add(mul(target, 1.0 - smoothing), smoothing / double(c)) : target;
+  Tensor prod = mul(log_softmax(logits, 1), p);
+  if (weight.defined()) prod = mul(prod, class_weights(weight, logits, "cross_entropy"));
+  if (reduction == Reduction::none) return neg(sum(prod, {1}));
+  Tensor total = neg(sum(prod));
+  if (reduction == Reduction::sum) return total;
+  return div(total, logits.numel() == 0 ? 0.0 : double(logits.shape()[0]));  // no element: 0/0 = NaN, as PyTorch
+}
 }  // namespace detail
 
-// logits [N, C], target int [N]; mean over targets that are not ignore_index.
+// logits [N, C]. target: class indices, int [N] (the mean is over targets that
+// are not ignore_index), or class probabilities, float [N, C] (detail::cross_entropy_probs).
 inline Tensor cross_entropy(const Tensor& logits, const Tensor& target, int64_t ignore_index = -100,
                             double label_smoothing = 0.0, Reduction reduction = Reduction::mean) {
+  if (is_floating(target.dtype()))
+    return detail::cross_entropy_probs(logits, target, Tensor(), ignore_index, label_smoothing, reduction);
   if (reduction == Reduction::mean) return detail::cross_entropy_mean(logits, target, ignore_index, label_smoothing);
   return detail::classification_loss(log_softmax(logits, -1), target, ignore_index, label_smoothing, reduction,
                                      "cross_entropy");
+}
+// With class weights [C] (no gradient): the mean over class indices divides by
+// the sum of the weights of the targets not ignored
+// (detail::weighted_classification_loss); over probabilities, by N.
+inline Tensor cross_entropy(const Tensor& logits, const Tensor& target, const Tensor& weight, int64_t ignore_index = -100,
+                            double label_smoothing = 0.0, Reduction reduction = Reduction::mean) {
+  if (!weight.defined()) return cross_entropy(logits, target, ignore_index, label_smoothing, reduction);
+  if (is_floating(target.dtype()))
+    return detail::cross_entropy_probs(logits, target, weight, ignore_index, label_smoothing, reduction);
+  GENLAB_CHECK(logits.dim() == 2, "cross_entropy: expected input [N, C], got ", shape_str(logits.shape()));
+  return detail::weighted_classification_loss(log_softmax(logits, -1), target, weight, ignore_index, label_smoothing,
+                                              reduction, "cross_entropy");
 }
 
 inline Tensor nll_loss(const Tensor& log_probs, const Tensor& target, int64_t ignore_index = -100,
                        Reduction reduction = Reduction::mean) {
   return detail::classification_loss(log_probs, target, ignore_index, 0.0, reduction, "nll_loss");
+}
+inline Tensor nll_loss(const Tensor& log_probs, const Tensor& target, const Tensor& weight, int64_t ignore_index = -100,
+                       Reduction reduction = Reduction::mean) {
+  if (!weight.defined()) return nll_loss(log_probs, target, ignore_index, reduction);
+  GENLAB_CHECK(log_probs.dim() == 2, "nll_loss: expected input [N, C], got ", shape_str(log_probs.shape()));
+  return detail::weighted_classification_loss(log_probs, target, weight, ignore_index, 0.0, reduction, "nll_loss");
 }
 
 inline Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::mean) {

@@ -6,6 +6,8 @@
 #include "genlab/ops/index.hpp"
 #include "genlab/ops/linalg.hpp"
 #include "genlab/ops/loss.hpp"
+#include "genlab/ops/loss_pointwise.hpp"
 #include "genlab/ops/nn.hpp"
 #include "genlab/ops/reduce.hpp"
+#include "genlab/ops/shape.hpp"
 #include "genlab/ops/view.hpp"
