@@ -98,7 +98,14 @@ int table() {
               "with the CPU by tests/test_gpu.cpp: on a GPU where one exists, and by `make test` on the emulated\n"
               "device (GENLAB_CUDA_EMULATE=1), which runs the same kernel code on the CPU. `genlab_ops edge` runs every op\n"
               "on edge-case inputs (0-d, 0-sized and size-1 shapes, views, NaN/inf, boundary values, every dim) against\n"
-              "PyTorch (tests/parity/make_edge_fixtures.py) on the CPU and the cuda column's backend.\n\n");
+              "PyTorch (tests/parity/make_edge_fixtures.py) on the CPU and the cuda column's backend.\n\n"
+              "Mixed dtypes promote as PyTorch's result_type (float beats integer, the wider float wins, a 0-d\n"
+              "tensor does not widen one with dims) in the element-wise ops, compare, where, cat/stack and the\n"
+              "pointwise losses; each gradient comes back in its input's dtype. matmul/mm/bmm/linear, the norms'\n"
+              "parameters and class weights need one dtype and raise naming both, as PyTorch does.\n"
+              "tests/test_dtype_promotion.cpp checks each against PyTorch (tests/parity/promotion.txt), with\n"
+              "genlab's three departures from PyTorch 1.13 listed there (huber_loss and\n"
+              "binary_cross_entropy_with_logits keep one input's dtype there; binary_cross_entropy raises).\n\n");
   std::printf("| op | group | cpu f32 | cpu f64 | cuda f32 | backward |\n|---|---|---|---|---|---|\n");
   for (const auto& c : op_table()) {
     bool diff = std::find(c.differentiable.begin(), c.differentiable.end(), true) != c.differentiable.end();

@@ -5,11 +5,16 @@
 
 namespace genlab::ops {
 
-inline Tensor cat(const std::vector<Tensor>& xs, int64_t dim) {
-  GENLAB_CHECK(!xs.empty(), "cat: expected a non-empty list of tensors");
+inline Tensor cat(const std::vector<Tensor>& inputs, int64_t dim) {
+  GENLAB_CHECK(!inputs.empty(), "cat: expected a non-empty list of tensors");
+  for (size_t i = 0; i < inputs.size(); ++i)  // PyTorch: a 0-d tensor cannot be concatenated
+    GENLAB_CHECK(inputs[i].dim() > 0, "cat: zero-dimensional tensor (at position ", i, ") cannot be concatenated");
+  // mixed dtypes promote as PyTorch (f32 with f64 gives f64); each gradient comes back in its input's dtype
+  DType type = inputs[0].dtype();
+  for (const auto& x : inputs) type = detail::result_type(Tensor::empty({0}, type), x);
+  std::vector<Tensor> xs;
+  for (const auto& x : inputs) xs.push_back(to(x, type));
   const Tensor& first = xs[0];
-  for (size_t i = 0; i < xs.size(); ++i)  // PyTorch: a 0-d tensor cannot be concatenated
-    GENLAB_CHECK(xs[i].dim() > 0, "cat: zero-dimensional tensor (at position ", i, ") cannot be concatenated");
   int64_t d = wrap_dim(dim, first.dim(), "cat");
   Shape shape = first.shape();
   shape[size_t(d)] = 0;

@@ -159,7 +159,9 @@ inline Tensor class_weights(const Tensor& weight, const Tensor& input, const cha
   GENLAB_CHECK(weight.device() == input.device(), op, ": weight on ", weight.device().str(), ", input on ",
                input.device().str());
   GENLAB_CHECK(!autograd::needs_grad(weight), op, ": weight gets no gradient (as in PyTorch); pass weight.detach()");
-  return to(weight, input.dtype());
+  GENLAB_CHECK(weight.dtype() == input.dtype(), op, ": weight is ", dtype_name(weight.dtype()), ", input ",
+               dtype_name(input.dtype()), " (PyTorch does not promote class weights either)");
+  return weight;
 }
 
 // The weighted loss on log-probabilities [N, C] and class indices [N], as
