@@ -56,7 +56,7 @@ TEST(Energy, ReadingsPrintTheirSourceScopeAndAssumption) {
   EXPECT_TRUE(gpu.available());
   EXPECT_FALSE(none.available());
   EXPECT_EQ(energy::str({gpu, host}), "25.1 J (nvml, GPU) + 180 J (estimate, host: 10 W per busy core)");
-  models::TrainResult r;
+  train::Result r;
   r.energy = host;
   EXPECT_EQ(r.energy_str(), host.str());  // a CPU run: the host's reading only
   r.gpu_energy = gpu;
@@ -98,14 +98,15 @@ TEST(Energy, GpuMeterSaysWhyItCannotRead) {
 TEST(Energy, TrainingOnTheDeviceReportsGpuAndHost) {
   const bool was = cuda::emulated();
   cuda::set_emulated(true);
-  std::vector<models::TrainResult> runs;
+  std::vector<train::Result> runs;
   {
     manual_seed(3);
     Tensor x = Tensor::randn({32, 6});
     data::TensorDataset ds(x, ops::argmax(ops::slice(x, 1, 0, 2), 1));
     for (Device d : {Device::cpu(), Device::cuda()}) {
       models::MLP net({6, 8, 2});
-      runs.push_back(models::train_classifier(net, ds, ds, {.epochs = 1, .batch_size = 16, .verbose = false, .device = d}));
+      runs.push_back(
+          train::fit(net, ds, train::classification(ds), {.epochs = 1, .batch_size = 16, .verbose = false, .device = d}));
     }
   }
   cuda::set_emulated(was);

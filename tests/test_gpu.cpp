@@ -222,22 +222,22 @@ TEST(Gpu, MlpTrainsOnTheDeviceAsOnTheCpu) {
   }
 }
 
-// The training loop on the device (TrainOptions::device) gives the CPU's losses.
+// The training loop on the device (train::Options::device) gives the CPU's losses.
 TEST(Gpu, TrainClassifierOnTheDevice) {
   REQUIRE_GPU();
   manual_seed(5);
   Tensor x = Tensor::randn({64, 12});
   data::TensorDataset train(x, ops::argmax(ops::slice(x, 1, 0, 3), 1)), test = train;
-  std::vector<models::TrainResult> runs;
+  std::vector<train::Result> runs;
   for (Device d : {Device::cpu(), Device::cuda()}) {
     manual_seed(6);
     models::MLP net({12, 16, 3});
-    runs.push_back(models::train_classifier(net, train, test,
-                                            {.epochs = 2, .batch_size = 32, .lr = 1e-2, .verbose = false, .device = d}));
+    runs.push_back(train::fit(net, train, train::classification(test),
+                              {.epochs = 2, .batch_size = 32, .lr = 1e-2, .verbose = false, .device = d}));
     EXPECT_EQ(net.parameters()[0].device(), d);
   }
   for (size_t e = 0; e < 2; ++e) EXPECT_NEAR(runs[1].epochs[e].train_loss, runs[0].epochs[e].train_loss, 1e-4) << "epoch " << e;
-  EXPECT_EQ(runs[1].test_accuracy, runs[0].test_accuracy);
+  EXPECT_EQ(runs[1].metric("test_accuracy"), runs[0].metric("test_accuracy"));
 }
 
 // Non-float32 views on the device (a transposed int64 index, a strided slice)

@@ -10,3 +10,4 @@
 #include "genlab/nn/nn.hpp"
 #include "genlab/ops/ops.hpp"
 #include "genlab/optim/optim.hpp"
+#include "genlab/train/trainer.hpp"

@@ -16,17 +16,21 @@ int main(int argc, char** argv) {
   std::string info_path;
   info->add_option("file", info_path, "safetensors file")->required();
 
-  auto* train = app.add_subcommand("train", "Train a model");
+  auto* train_cmd = app.add_subcommand("train", "Train a model");
   std::string model = "mlp", ckpt = "mlp.safetensors";
-  models::TrainOptions opt;
-  train->add_option("model", model, "model to train (mlp)")->check(CLI::IsMember({"mlp"}));
-  train->add_option("--epochs", opt.epochs, "epochs")->capture_default_str();
-  train->add_option("--batch-size", opt.batch_size, "batch size")->capture_default_str();
-  train->add_option("--lr", opt.lr, "Adam learning rate")->capture_default_str();
-  train->add_option("--seed", opt.seed, "seed for init and shuffling")->capture_default_str();
-  train->add_option("--checkpoint", ckpt, "where to write the checkpoint")->capture_default_str();
+  train::Options opt;
+  train_cmd->add_option("model", model, "model to train (mlp)")->check(CLI::IsMember({"mlp"}));
+  train_cmd->add_option("--epochs", opt.epochs, "epochs")->capture_default_str();
+  train_cmd->add_option("--batch-size", opt.batch_size, "batch size")->capture_default_str();
+  train_cmd->add_option("--lr", opt.lr, "Adam learning rate")->capture_default_str();
+  train_cmd->add_option("--seed", opt.seed, "seed for init and shuffling")->capture_default_str();
+  train_cmd->add_option("--clip-grad-norm", opt.clip_grad_norm, "clip the gradients' global L2 norm (0: off)")
+      ->capture_default_str();
+  train_cmd->add_option("--checkpoint", ckpt, "where to write the checkpoint (after each epoch)")
+      ->capture_default_str();
+  train_cmd->add_flag("--resume", opt.resume, "continue from --checkpoint: weights, optimizer state, next epoch");
   std::string device = "cpu";
-  train->add_option("--device", device, "cpu, or cuda (a GPU, or the emulated device with GENLAB_CUDA_EMULATE=1)")
+  train_cmd->add_option("--device", device, "cpu, or cuda (a GPU, or the emulated device with GENLAB_CUDA_EMULATE=1)")
       ->check(CLI::IsMember({"cpu", "cuda"}))
       ->capture_default_str();
 
@@ -50,7 +54,7 @@ int main(int argc, char** argv) {
       for (auto& t : f.tensors())
         std::printf("  %-40s %-5s %-20s bytes [%llu, %llu)\n", t.name.c_str(), io::safetensors_dtype_name(t.dtype),
                     shape_str(t.shape).c_str(), (unsigned long long)t.begin, (unsigned long long)t.end);
-    } else if (*train) {
+    } else if (*train_cmd) {
       manual_seed(opt.seed);
       opt.device = device == "cuda" ? Device::cuda() : Device::cpu();
       GENLAB_CHECK(opt.device.is_cpu() || cuda_is_available(), "--device cuda: ",
@@ -58,13 +62,14 @@ int main(int argc, char** argv) {
                    " (GENLAB_CUDA_EMULATE=1 runs on the emulated device, slowly)");
       models::MLP net({784, 256, 128, 10});
       auto tr = data::fashion_mnist("train"), te = data::fashion_mnist("test");
-      auto res = models::train_classifier(net, tr, te, opt, ckpt);
-      std::printf("test accuracy %.4f; energy %s; checkpoint %s\n", res.test_accuracy, res.energy_str().c_str(),
-                  ckpt.c_str());
+      opt.checkpoint = ckpt;
+      auto res = train::fit(net, tr, train::classification(te), opt);
+      std::printf("test accuracy %.4f; energy %s; checkpoint %s\n", res.metric("test_accuracy"),
+                  res.energy_str().c_str(), ckpt.c_str());
     } else if (*eval) {
       models::MLP net({784, 256, 128, 10});
       auto meta = io::load_checkpoint(eval_ckpt, net);
-      double acc = models::accuracy(net, data::fashion_mnist("test"));
+      double acc = train::accuracy(net, data::fashion_mnist("test"));
       std::printf("test accuracy %.4f (recorded at save: %s)\n", acc,
                   meta.count("test_accuracy") ? meta["test_accuracy"].c_str() : "n/a");
     }
