@@ -23,6 +23,8 @@ PACKAGES=(
   python3-venv                        # the newest CMake from PyPI for the clang CI check
   python3-matplotlib                  # report plots
   dataset-fashion-mnist               # /usr/share/datasets/fashion-mnist
+  fortunes                            # /usr/share/games/fortunes: the byte-level text corpus
+  python3-sklearn                     # its 8x8 digits (digits.csv.gz), and their reference reader
 )
 
 missing=()

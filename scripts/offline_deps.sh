@@ -25,6 +25,7 @@ OFFLINE_PACKAGES=(
   libfmt-dev libcli11-dev nlohmann-json3-dev libstb-dev zlib1g-dev
   pkg-config              # CMakeLists.txt finds OpenBLAS through pkg-config; the target may lack it
   dataset-fashion-mnist   # the CLI's training, tutorials, tests and genlab_bench read it
+  fortunes                # the byte-level text corpus (data::fortunes_corpus)
 )
 
 # Packages never saved, although the dependency closure reaches them. Unpacked into a
@@ -262,6 +263,7 @@ from() {
     printf 'export LD_LIBRARY_PATH="%s${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"\n' "$libdir"
     [ ! -d "$prefix/usr/share/datasets/fashion-mnist" ] ||
       echo "export GENLAB_FASHION_MNIST=\"$prefix/usr/share/datasets/fashion-mnist\""
+    [ ! -d "$prefix/usr/share/games/fortunes" ] || echo "export GENLAB_FORTUNES=\"$prefix/usr/share/games/fortunes\""
     echo "export GENLAB_DEPS_PREFIX=\"$prefix\""
     echo "export GENLAB_CMAKE_FLAGS=\"$flags\""
     echo "# then: cmake -S . -B build -DCMAKE_BUILD_TYPE=Release \$GENLAB_CMAKE_FLAGS && cmake --build build"

@@ -3,6 +3,8 @@
 #include "genlab/autograd/autograd.hpp"
 #include "genlab/backend/blas_core.hpp"
 #include "genlab/core/core.hpp"
+#include "genlab/data/augment.hpp"
+#include "genlab/data/corpora.hpp"
 #include "genlab/data/data.hpp"
 #include "genlab/energy/meter.hpp"
 #include "genlab/io/io.hpp"

@@ -55,10 +55,14 @@ Tensor gather_rows(const Tensor& t, const std::vector<int64_t>& rows) {
   return out;
 }
 
-// Rows [b*bs, b*bs + bs) of `order`; static, so a task running it holds no loader.
-Batch make_batch(const TensorDataset& ds, const std::vector<int64_t>& order, int64_t bs, int64_t b) {
-  const int64_t s = b * bs, e = std::min<int64_t>(s + bs, ds.size());
-  return ds.get(std::vector<int64_t>(order.begin() + s, order.begin() + e));
+// Rows [b*bs, b*bs + bs) of `order`, transformed; static, so a task running it holds no loader.
+Batch make_batch(const TensorDataset& ds, const std::vector<int64_t>& order, const LoaderOptions& o, uint64_t epoch,
+                 int64_t b) {
+  const int64_t s = b * o.batch_size, e = std::min<int64_t>(s + o.batch_size, ds.size());
+  Batch batch = ds.get(std::vector<int64_t>(order.begin() + s, order.begin() + e));
+  if (!o.transform) return batch;
+  const auto r = Philox::block(o.seed, uint64_t(b), (epoch + 1) << 32 | 0x7472);  // apart from the shuffle's stream
+  return o.transform(std::move(batch), uint64_t(r[0]) << 32 | r[1]);
 }
 }  // namespace
 
@@ -82,6 +86,7 @@ void DataLoader::start_epoch(uint64_t epoch) {
   }
   order_ = std::move(order);
   cursor_ = 0;
+  epoch_ = epoch;
   // Decided once per epoch: a set_num_threads() mid-epoch must not leave next()
   // waiting on a batch that was never requested.
   prefetch_epoch_ = opt_.prefetch == Prefetch::automatic ? num_threads() < int(std::thread::hardware_concurrency())
@@ -90,15 +95,15 @@ void DataLoader::start_epoch(uint64_t epoch) {
 }
 
 std::future<Batch> DataLoader::launch(int64_t b) const {
-  return std::async(std::launch::async, [ds = ds_, order = order_, bs = opt_.batch_size, b] {
-    return make_batch(ds, *order, bs, b);
+  return std::async(std::launch::async, [ds = ds_, order = order_, o = opt_, epoch = epoch_, b] {
+    return make_batch(ds, *order, o, epoch, b);
   });
 }
 
 std::optional<Batch> DataLoader::next() {
   GENLAB_CHECK(order_ && int64_t(order_->size()) == ds_.size(), "DataLoader: next() called before start_epoch()");
   if (cursor_ >= num_batches()) return std::nullopt;
-  Batch b = prefetch_epoch_ ? pending_.get() : make_batch(ds_, *order_, opt_.batch_size, cursor_);
+  Batch b = prefetch_epoch_ ? pending_.get() : make_batch(ds_, *order_, opt_, epoch_, cursor_);
   ++cursor_;
   if (prefetch_epoch_ && cursor_ < num_batches()) pending_ = launch(cursor_);
   return b;
