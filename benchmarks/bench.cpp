@@ -296,20 +296,24 @@ int main(int argc, char** argv) {
     out.push_back({{"name", "gelu 64 MiB"}, {"group", "bandwidth"}, {"genlab_s", tg}, {"genlab_GBps", bw_gelu * 1e-9},
                    {"memcpy_GBps", bw * 1e-9}, {"ratio", bw_gelu / bw}, {"bar", 0.6}});
 
-    // Issue 10's composed ops that attention masks and VAE decoders need, against PyTorch; no bar (group
-    // torch_ratio): the ratio says whether a fused kernel would pay. The mask is causal (u8, torch: bool).
+    // Issue 10's composed ops that attention masks, VAE decoders and samplers need, against PyTorch; no bar
+    // (group torch_ratio): the ratio says whether a fused kernel would pay. The mask is causal (u8, torch: bool).
     Tensor scores = Tensor::randn({32, 12, 128, 128});
     Tensor ar = Tensor::arange(128);
     Tensor causal = ops::compare(ops::sub(ar.reshape({1, 128}), ar.reshape({128, 1})), 0.0, CompareOp::gt);
     Tensor probs = ops::sigmoid(Tensor::randn({8192, 784})), target = Tensor::rand({8192, 784});
     Tensor pg = probs.detach().requires_grad_(true);
+    Tensor logits = Tensor::randn({64, 50257});  // a batch of GPT-2 next-token logits: top-k and top-p sampling
     const std::vector<std::pair<const char*, std::function<void()>>> composed = {
         {"masked_fill (32, 12, 128, 128) causal", [&] { ops::masked_fill(scores, causal, -INFINITY); }},
         {"binary_cross_entropy (8192, 784)", [&] { ops::binary_cross_entropy(probs, target); }},
         {"binary_cross_entropy fwd+bwd (8192, 784)", [&] {
            pg.set_grad(Tensor());
            ops::binary_cross_entropy(pg, target).backward();
-         }}};
+         }},
+        {"topk k=50 (64, 50257)", [&] { ops::topk(logits, 50); }},
+        {"sort (64, 50257) descending", [&] { ops::sort(logits, -1, true); }},
+        {"logsumexp (8192, 768) dim -1", [&] { ops::logsumexp(x, -1); }}};
     for (const auto& [name, fn] : composed) {
       const double t = median_seconds(fn, reps);
       std::printf("%-42s genlab %.3f ms\n", name, t * 1e3);

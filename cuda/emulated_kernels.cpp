@@ -8,6 +8,7 @@
 #include "optim.cuh"
 #include "reduce.cuh"
 #include "softmax.cuh"
+#include "sort.cuh"
 #include "emulated.hpp"
 
 namespace genlab::cuda::impl {

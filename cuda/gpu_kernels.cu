@@ -7,6 +7,7 @@
 #include "optim.cuh"
 #include "reduce.cuh"
 #include "softmax.cuh"
+#include "sort.cuh"
 #include "gpu_launch.cuh"
 
 namespace genlab::cuda::impl {

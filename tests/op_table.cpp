@@ -199,6 +199,20 @@ const std::vector<OpCase>& op_table() {
        [](V x) { return cross_entropy(x[0], x[1], x[2], -100, 0.3); }, true},
       {"cross_entropy_probs_none", "loss", {N({5, 4}), U({5, 4}), P({4})}, {1, 1, 0},
        [](V x) { return cross_entropy(x[0], x[1], x[2], -100, 0.0, Reduction::none); }, true},
+      // issue 10: sorting; indices compared as floats (make_fixtures.py: torch's stable order)
+      D("sort", "sort", {N({4, 6})}, {1}, -1, [](V x, int64_t d) { return sort(x[0], d).first; }),
+      D("sort_indices", "sort", {N({4, 6})}, {0}, -1,
+        [](V x, int64_t d) { return sort(x[0], d).second.to(x[0].dtype()); }),
+      D("sort_descending", "sort", {N({4, 6})}, {1}, 0, [](V x, int64_t d) { return sort(x[0], d, true).first; }),
+      D("argsort_descending", "sort", {N({4, 6})}, {0}, 0,
+        [](V x, int64_t d) { return argsort(x[0], d, true).to(x[0].dtype()); }),
+      {"sort_long", "sort", {N({2, 300})}, {1}, [](V x) { return sort(x[0], -1, true).first; }, true},  // CPU radix
+      D("topk", "sort", {N({4, 6})}, {1}, -1, [](V x, int64_t d) { return topk(x[0], 3, d).first; }),
+      D("topk_indices", "sort", {N({4, 6})}, {0}, -1,
+        [](V x, int64_t d) { return topk(x[0], 3, d).second.to(x[0].dtype()); }),
+      D("topk_smallest", "sort", {N({5, 4})}, {1}, 0, [](V x, int64_t d) { return topk(x[0], 2, d, false).first; }),
+      D("topk_k1", "sort", {N({3, 5})}, {1}, 1, [](V x, int64_t d) { return topk(x[0], 1, d).first; }),
+      {"topk_long", "sort", {N({2, 400})}, {1}, [](V x) { return topk(x[0], 5).first; }, true},  // CPU heap
   };
   return table;
 }

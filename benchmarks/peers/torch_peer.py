@@ -83,6 +83,10 @@ def main():
             pg.grad = None
             F.binary_cross_entropy(pg, target).backward()
         res["binary_cross_entropy fwd+bwd (8192, 784)"] = median_seconds(bce_step, reps)
+        logits = torch.randn(64, 50257)  # GPT-2 next-token logits: top-k and top-p sampling
+        res["topk k=50 (64, 50257)"] = median_seconds(lambda: torch.topk(logits, 50), reps)
+        res["sort (64, 50257) descending"] = median_seconds(lambda: torch.sort(logits, descending=True), reps)
+        res["logsumexp (8192, 768) dim -1"] = median_seconds(lambda: torch.logsumexp(x, -1), reps)
     if only in ("", "mlp"):
         res["MLP epoch 784-256-128-10 b128 Adam"] = mlp_epoch(3)
     with open(out, "w") as f:

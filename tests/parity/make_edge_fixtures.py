@@ -127,6 +127,12 @@ BOUNDARY = {
     "cross_entropy_probs": {0: [0.0, -INF, 1e4], 1: [0.0, 1.0]},
     "cross_entropy_probs_weight_smooth": {0: [0.0, -INF], 1: [0.0, 1.0], 2: [0.0]},
     "cross_entropy_probs_none": {1: [0.0, 1.0], 2: [0.0]},
+    # issue 10: sorting: ties (kept in input order), -0.0 equal to 0.0
+    **{op: {0: [1.0, -0.0, 0.0, 1.0, -2.0]} for op in
+       ["sort", "sort_indices", "sort_descending", "argsort_descending", "topk", "topk_indices", "topk_smallest",
+        "topk_long"]},
+    "sort_long": {0: [0.0, -0.0, 1.0, 1.0, -INF]},
+    "topk_k1": {0: [2.0, 2.0, -0.0, 0.0]},
 }
 
 

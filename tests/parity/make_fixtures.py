@@ -51,6 +51,18 @@ def with_ignored(t, pos, value=-100):
     return t
 
 
+def topk(a, k, dim=-1, largest=True):
+    """torch.topk's checks and values, with torch.sort(stable=True)'s order among ties (torch.topk leaves it
+    unspecified; genlab's is the stable one), so indices and gradients are defined where values tie."""
+    v = torch.topk(a, k, dim, largest).values
+    s = torch.sort(a, dim=dim, descending=largest, stable=True)
+    if a.dim() == 0:
+        return s
+    sv, si = s.values.narrow(dim, 0, k), s.indices.narrow(dim, 0, k)
+    assert torch.equal(v.isnan(), sv.isnan()) and torch.equal(v.nan_to_num(), sv.detach().nan_to_num()), (v, sv)
+    return sv, si
+
+
 # name -> (input specs, differentiable flags, function). Keep in sync with tests/op_table.cpp.
 CASES = {
     "add_bcast": ([normal(4, 5), normal(5)], [1, 1], lambda a, b: a + b),
@@ -201,6 +213,19 @@ CASES = {
                                           lambda x, p, w: F.cross_entropy(x, p, weight=w, label_smoothing=0.3)),
     "cross_entropy_probs_none": ([normal(5, 4), uniform(5, 4), positive(4)], [1, 1, 0],
                                  lambda x, p, w: F.cross_entropy(x, p, weight=w, reduction="none")),
+    # issue 10: sorting, always with torch's stable order (op_table.cpp: the block after cross_entropy_probs_none)
+    "sort": ([normal(4, 6)], [1], lambda a, dim=-1: torch.sort(a, dim=dim, stable=True).values),
+    "sort_indices": ([normal(4, 6)], [0], lambda a, dim=-1: torch.sort(a, dim=dim, stable=True).indices.double()),
+    "sort_descending": ([normal(4, 6)], [1],
+                        lambda a, dim=0: torch.sort(a, dim=dim, descending=True, stable=True).values),
+    "argsort_descending": ([normal(4, 6)], [0],
+                           lambda a, dim=0: torch.argsort(a, dim=dim, descending=True, stable=True).double()),
+    "sort_long": ([normal(2, 300)], [1], lambda a: torch.sort(a, dim=-1, descending=True, stable=True).values),
+    "topk": ([normal(4, 6)], [1], lambda a, dim=-1: topk(a, 3, dim)[0]),
+    "topk_indices": ([normal(4, 6)], [0], lambda a, dim=-1: topk(a, 3, dim)[1].double()),
+    "topk_smallest": ([normal(5, 4)], [1], lambda a, dim=0: topk(a, 2, dim, largest=False)[0]),
+    "topk_k1": ([normal(3, 5)], [1], lambda a, dim=1: topk(a, 1, dim)[0]),
+    "topk_long": ([normal(2, 400)], [1], lambda a: topk(a, 5)[0]),
 }
 
 

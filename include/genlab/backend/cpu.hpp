@@ -45,6 +45,14 @@ template <class T> void max(const T* x, T* out, int64_t* arg, int64_t outer, int
 // reverse: from the end, which is cumsum's backward. Accumulates in double.
 template <class T> void cumsum(const T* x, T* y, int64_t outer, int64_t r, int64_t inner, bool reverse);
 
+// The first k of each row of x viewed as [outer, n, inner] (a row runs along
+// the middle axis) in ascending order, or descending: NaN above every number,
+// -0.0 equal to 0.0, ties in their input order (stable). values and indices
+// are [outer, k, inner]; k == n sorts the rows (sort.cpp). n < 2^32.
+template <class T>
+void sort_rows(const T* x, T* values, int64_t* indices, int64_t outer, int64_t n, int64_t inner, int64_t k,
+               bool descending);
+
 // Row-wise softmax / log_softmax over `cols`, and their backward.
 template <class T> void softmax(const T* x, T* y, int64_t rows, int64_t cols, bool log);
 template <class T> void softmax_backward(const T* y, const T* gy, T* gx, int64_t rows, int64_t cols, bool log);

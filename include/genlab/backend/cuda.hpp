@@ -39,6 +39,12 @@ void synchronize();
 #include "genlab/backend/cuda_kernels.inc"
 #undef GENLAB_CUDA_KERNEL
 
+// sort_rows sorts rows of up to kSortShared elements in shared memory, and
+// keeps the first k of longer rows when k <= kSortShared / 2; ops::sort runs
+// other sorts on the host.
+constexpr int64_t kSortShared = 4096;
+inline bool sort_on_device(int64_t n, int64_t k) { return n <= kSortShared || 2 * k <= kSortShared; }
+
 // Row-major C = alpha op(A) op(B) + beta C through cuBLAS: FP32, or TF32
 // tensor cores after set_float32_matmul_precision("high") (genlab/core/precision.hpp).
 void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,

@@ -10,4 +10,5 @@
 #include "genlab/ops/nn.hpp"
 #include "genlab/ops/reduce.hpp"
 #include "genlab/ops/shape.hpp"
+#include "genlab/ops/sort.hpp"
 #include "genlab/ops/view.hpp"
