@@ -9,5 +9,6 @@
 #include "genlab/ops/loss_pointwise.hpp"
 #include "genlab/ops/nn.hpp"
 #include "genlab/ops/reduce.hpp"
+#include "genlab/ops/scatter.hpp"
 #include "genlab/ops/shape.hpp"
 #include "genlab/ops/view.hpp"
