@@ -2,6 +2,7 @@
 // kernel and records its backward in one place.
 #pragma once
 #include "genlab/ops/compare.hpp"
+#include "genlab/ops/einsum.hpp"
 #include "genlab/ops/elementwise.hpp"
 #include "genlab/ops/index.hpp"
 #include "genlab/ops/linalg.hpp"
