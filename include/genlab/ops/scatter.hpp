@@ -11,10 +11,13 @@
 // or index_select(g, dim, index) * alpha (index_add); the index none.
 //
 // CUDA: a dense copy of self, into which cuda::index_rows_backward (the
-// backward of gather / index_select, which adds atomically) adds src. The
-// order of the atomic additions into one element varies from run to run, so
-// float sums over repeated indices may differ in the last bits between runs
-// and from the CPU, which adds in index order.
+// backward of gather / index_select, which adds atomically) adds src. That
+// kernel needs the index and its target to share the dims around `dim`; where
+// a scatter_add index is smaller than self there, src is added into a zeroed
+// block of the index's extent, which is then added into that corner of the
+// copy. The order of the atomic additions into one element varies from run to
+// run, so float sums over repeated indices may differ in the last bits between
+// runs and from the CPU, which adds in index order.
 #pragma once
 #include "genlab/ops/shape.hpp"
 
