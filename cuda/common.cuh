@@ -52,6 +52,9 @@ GENLAB_HD T block_reduce(Ctx& c, T v, Op op) {
 struct Sum {
   GENLAB_HD double operator()(double a, double b) const { return a + b; }
 };
+struct Prod {
+  GENLAB_HD double operator()(double a, double b) const { return a * b; }
+};
 struct Max {
   GENLAB_HD float operator()(float a, float b) const { return a > b ? a : b; }
 };

@@ -1,6 +1,6 @@
 // The reduction CUDA kernels (mirroring src/cpu/reduce.cpp and scan.cpp): row
-// sums, the row max with its index and its backward, and cumsum. Written once
-// as kernel structs (see elementwise.cuh and docs/adding_an_op.md).
+// sums and products, the row max with its index and its backward, and cumsum.
+// Written once as kernel structs (see elementwise.cuh and docs/adding_an_op.md).
 #pragma once
 #include <cstdint>
 
@@ -24,6 +24,24 @@ struct SumRows {
       for (int64_t j = c.thread(); j < cols; j += c.block_dim()) s += x[r * cols + j];
       s = block_reduce(c, s, Sum{});
       if (c.thread() == 0) out[r] = float(s);
+    }
+  }
+};
+
+// SumRows with a product (1 over cols = 0), in double as well (torch.prod).
+struct ProdRows {
+  const float* x;
+  float* out;
+  int64_t rows, cols;
+  static constexpr const char* name = "prod_rows";
+  Geometry geometry() const { return kernels::rows(rows); }
+  template <class Ctx>
+  GENLAB_HD void operator()(Ctx& c) const {
+    for (int64_t r = c.block(); r < rows; r += c.grid_dim()) {
+      double p = 1;
+      for (int64_t j = c.thread(); j < cols; j += c.block_dim()) p *= x[r * cols + j];
+      p = block_reduce(c, p, Prod{});
+      if (c.thread() == 0) out[r] = float(p);
     }
   }
 };
@@ -123,6 +141,10 @@ namespace genlab::cuda::impl {
 template <class B>
 void sum_rows(const float* x, float* out, int64_t rows, int64_t cols) {
   B::launch(kernels::SumRows{x, out, rows, cols});
+}
+template <class B>
+void prod_rows(const float* x, float* out, int64_t rows, int64_t cols) {
+  B::launch(kernels::ProdRows{x, out, rows, cols});
 }
 template <class B>
 void max_rows(const float* x, float* out, int64_t* arg, int64_t rows, int64_t cols) {

@@ -133,6 +133,14 @@ BOUNDARY = {
         "topk_long"]},
     "sort_long": {0: [0.0, -0.0, 1.0, 1.0, -INF]},
     "topk_k1": {0: [2.0, 2.0, -0.0, 0.0]},
+    # issue 10: scatter_add, index_add, prod, einsum: repeated and out-of-range indices; slices with 0, 1, 2 zeros
+    "scatter_add": {1: [4, 4, 0]},
+    "scatter_add_3d": {1: [3, 0, 3], 2: [INF, 1.0]},
+    "index_add": {1: [5]},
+    "index_add_alpha": {1: [4, 4, 1]},
+    "prod_dim": {0: [0.0, -1.5, 2.0, 0.0, 0.5, -0.75, 1.25]},  # zeros per slice along dim 1: 0, 1 and 2
+    "prod_dim_keepdim": {0: [0.0, -2.0, 0.5, 3.0, -0.75, 1.25, 2.5, -1.0, -0.0, -2.0]},  # 1, 2, 0, 2
+    "prod_all": {0: [2.0, -0.5, 0.0, 1.5, -1.25, 0.75, 3.0, -2.0, 0.5, 1.0, -1.0, 1.75]},  # one zero in 12
 }
 
 

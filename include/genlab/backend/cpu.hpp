@@ -44,6 +44,9 @@ template <class T> void max(const T* x, T* out, int64_t* arg, int64_t outer, int
 // Running sums along the middle axis of [outer, r, inner] (y may be x);
 // reverse: from the end, which is cumsum's backward. Accumulates in double.
 template <class T> void cumsum(const T* x, T* y, int64_t outer, int64_t r, int64_t inner, bool reverse);
+// Product over the middle axis of [outer, r, inner] into out[outer, inner] (1 over
+// r = 0), accumulated in double as cumsum.
+template <class T> void prod(const T* x, T* out, int64_t outer, int64_t r, int64_t inner);
 
 // The first k of each row of x viewed as [outer, n, inner] (a row runs along
 // the middle axis) in ascending order, or descending: NaN above every number,

@@ -94,6 +94,22 @@ namespace detail {
 inline void check_index(int64_t v, int64_t n, const char* op, int64_t pos) {
   GENLAB_CHECK(v >= 0 && v < n, op, ": index ", v, " at position ", pos, " out of range [0, ", n, ")");
 }
+// For each element of an index of shape `is` (flat order), the offset of the
+// element at its coordinates in a tensor of strides `st`, the coordinate along
+// d replaced by the index value pi[i] (gather, scatter_add) unless pi is null.
+inline std::vector<int64_t> index_offsets(const Shape& is, int64_t d, const int64_t* pi, const Strides& st) {
+  std::vector<int64_t> offs(static_cast<size_t>(numel_of(is)));
+  for (int64_t i = 0; i < int64_t(offs.size()); ++i) {
+    int64_t off = 0, rem = i;
+    for (int64_t k = int64_t(is.size()) - 1; k >= 0; --k) {
+      const int64_t c = rem % is[size_t(k)];
+      rem /= is[size_t(k)];
+      off += (k == d && pi ? pi[i] : c) * st[size_t(k)];
+    }
+    offs[size_t(i)] = off;
+  }
+  return offs;
+}
 }  // namespace detail
 
 // out[i] = x.select(dim, index[i]); index is a 1-d (or 0-d) integer tensor.
@@ -158,24 +174,12 @@ inline Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
     return detail::index_rows_cuda(xc, idx, true, outer, is[size_t(d)], inner, is, "GatherBackward");
   }
   Tensor xd = detail::dense(x), out = detail::empty_like(x, index.shape());
-  const Strides xs = xd.strides();
-  // source offset of output element i
-  auto src_offset = [&](int64_t i) {
-    int64_t off = 0, rem = i;
-    for (int64_t k = index.dim() - 1; k >= 0; --k) {
-      int64_t c = rem % index.shape()[size_t(k)];
-      rem /= index.shape()[size_t(k)];
-      off += (k == d ? pi[i] : c) * xs[size_t(k)];
-    }
-    return off;
-  };
+  const std::vector<int64_t> offs = detail::index_offsets(index.shape(), d, pi, xd.strides());  // of out's elements in x
   dispatch_float(x.dtype(), "gather", [&]<class T>() {
-    for (int64_t i = 0; i < out.numel(); ++i) out.data<T>()[i] = xd.data<T>()[src_offset(i)];
+    for (int64_t i = 0; i < out.numel(); ++i) out.data<T>()[i] = xd.data<T>()[offs[size_t(i)]];
   });
   if (autograd::needs_grad(x)) {
     Shape in = x.shape();
-    std::vector<int64_t> offs(static_cast<size_t>(out.numel()));
-    for (int64_t i = 0; i < out.numel(); ++i) offs[size_t(i)] = src_offset(i);
     autograd::record("GatherBackward", out, {x, Tensor()}, [in, offs](const Tensor& g) {
       Tensor gx = Tensor::zeros(in, TensorOptions(g.dtype(), g.device())), gd = detail::dense(g);
       dispatch_float(g.dtype(), "gather", [&]<class T>() {

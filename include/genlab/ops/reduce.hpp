@@ -1,5 +1,5 @@
 // Reductions: sum, mean, var, std, amax/amin, logsumexp, any/all over dims
-// (keepdim), max/min/argmax/argmin over a dim, cumsum, and sum_to (the
+// (keepdim), max/min/argmax/argmin over a dim, cumsum, prod, and sum_to (the
 // broadcasting backward). Inputs are viewed as [outer, r, inner].
 #pragma once
 #include <algorithm>
@@ -282,6 +282,42 @@ inline Tensor cumsum(const Tensor& x, int64_t dim) {
     autograd::record("CumsumBackward", y, {x}, [d](const Tensor& g) { return std::vector{detail::scan(g, d, true)}; },
                      autograd::Saves::nothing);
   return y;
+}
+
+// Product over one dim or all of them, as torch.prod: prod(x) of a [2, 3] x is
+// 0-d, prod(x, 1) is [2]. Accumulated in double on either device; over no
+// elements 1. The gradient is zero-safe, as PyTorch's: in a slice without zeros
+// g * prod / x; with one zero, that element gets g * (the product of the
+// others) and the rest 0; with two or more, 0 everywhere.
+namespace detail {
+inline Tensor prod_over(const Tensor& x, const std::vector<int64_t>& rd, bool keepdim) {
+  Tensor out = empty_like(x, reduced_shape(x.shape(), rd, keepdim));
+  if (x.device().is_cuda()) {
+    check_cuda_f32("prod", x);
+    auto b = block_for(x, rd, /*trailing=*/true);
+    cuda::prod_rows(b.data.data<float>(), out.data<float>(), b.outer, b.r);
+  } else {
+    auto b = block_for(x, rd);
+    dispatch_float(x.dtype(), "prod", [&]<class T>() { cpu::prod(b.data.data<T>(), out.data<T>(), b.outer, b.r, b.inner); });
+  }
+  if (autograd::needs_grad(x)) {
+    const Shape keep = reduced_shape(x.shape(), rd, true);
+    Tensor xd = x.detach();
+    autograd::record("ProdBackward", out, {x}, [xd, keep, rd](const Tensor& g) {
+      const Tensor zero = compare(xd, 0.0, CompareOp::eq), one = scalar_like(xd, 1.0);
+      const Tensor zeros = sum(where(zero, one, scalar_like(xd, 0.0)), rd, true);  // per slice
+      const Tensor others = prod_over(where(zero, one, xd), rd, true);              // of the nonzero elements
+      const Tensor at_zero = where(compare(zeros, 1.0, CompareOp::eq), others, 0.0);
+      const Tensor elsewhere = where(compare(zeros, 0.0, CompareOp::eq), div(others, xd), 0.0);
+      return std::vector{mul(reshape(g, keep), where(zero, at_zero, elsewhere))};
+    }, autograd::Saves::inputs);
+  }
+  return out;
+}
+}  // namespace detail
+inline Tensor prod(const Tensor& x) { return detail::prod_over(x, detail::normalize_dims({}, x.dim(), "prod"), false); }
+inline Tensor prod(const Tensor& x, int64_t dim, bool keepdim = false) {
+  return detail::prod_over(x, detail::normalize_dims({dim}, x.dim(), "prod"), keepdim);
 }
 
 }  // namespace genlab::ops
