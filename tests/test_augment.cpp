@@ -5,10 +5,12 @@
 
 #include <set>
 
+#include "expect_error.hpp"
 #include "genlab/genlab.hpp"
 
 using namespace genlab;
 using namespace genlab::data::augment;
+using genlab::testing::expect_error;
 
 namespace {
 
@@ -100,20 +102,12 @@ TEST(Augment, LoaderRunsTheTransformTheSameWithAndWithoutPrefetch) {
 }
 
 TEST(Augment, BadShapesAndParametersAreNamed) {
-  auto expect_error = [](auto f, const std::string& words) {
-    try {
-      f();
-      ADD_FAILURE() << "no error: " << words;
-    } catch (const Error& e) {
-      EXPECT_NE(std::string(e.what()).find(words), std::string::npos) << e.what();
-    }
-  };
   data::Batch b = numbered(2, {1, 3, 3});
-  expect_error([&] { random_crop({1, 4, 4}, 1)(b, 0); }, "batch [2, 1, 3, 3] does not hold images of [1, 4, 4]");
-  expect_error([&] { random_crop({1, 3, 3}, -1); }, "padding must be >= 0, got -1");
-  expect_error([&] { horizontal_flip({1, 3, 3}, 1.5); }, "probability must be in [0, 1], got 1.5");
-  expect_error([&] { normalize({3, 3, 3}, {0.5, 0.5}, {1.0}); }, "2 mean values for 3 channels");
-  expect_error([&] { normalize({1, 3, 3}, {0.5}, {0.0}); }, "std must be positive, got 0");
+  expect_error([&] { random_crop({1, 4, 4}, 1)(b, 0); }, {"batch [2, 1, 3, 3] does not hold images of [1, 4, 4]"});
+  expect_error([&] { random_crop({1, 3, 3}, -1); }, {"padding must be >= 0, got -1"});
+  expect_error([&] { horizontal_flip({1, 3, 3}, 1.5); }, {"probability must be in [0, 1], got 1.5"});
+  expect_error([&] { normalize({3, 3, 3}, {0.5, 0.5}, {1.0}); }, {"2 mean values for 3 channels"});
+  expect_error([&] { normalize({1, 3, 3}, {0.5}, {0.0}); }, {"std must be positive, got 0"});
   data::Batch ints{Tensor::arange(18).to(DType::i64).reshape({2, 1, 3, 3}), Tensor::arange(2)};
-  expect_error([&] { horizontal_flip({1, 3, 3})(ints, 0); }, "needs float32 images on the CPU, got int64");
+  expect_error([&] { horizontal_flip({1, 3, 3})(ints, 0); }, {"needs float32 images on the CPU, got int64"});
 }

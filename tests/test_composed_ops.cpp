@@ -11,23 +11,15 @@
 #include <string>
 
 #include "emulated_device.hpp"
+#include "expect_error.hpp"
 #include "genlab/genlab.hpp"
 
 using namespace genlab;
+using genlab::testing::expect_error;
 using genlab::testing::on_emulated_device;
 
 namespace {
 
-// The op raises genlab::Error whose message contains every word of `words`.
-template <class F>
-void expect_error(F&& f, std::vector<std::string> words, const char* what) {
-  try {
-    f();
-    ADD_FAILURE() << what << ": no error";
-  } catch (const Error& e) {
-    for (const auto& w : words) EXPECT_NE(std::string(e.what()).find(w), std::string::npos) << what << ": " << e.what();
-  }
-}
 Tensor ints(std::vector<int64_t> v, Shape s) { return Tensor::from_vector(v, s); }
 Tensor f64(std::vector<double> v) {
   const int64_t n = int64_t(v.size());

@@ -11,9 +11,11 @@
 #include <map>
 #include <sstream>
 
+#include "expect_error.hpp"
 #include "genlab/genlab.hpp"
 
 using namespace genlab;
+using genlab::testing::expect_error;
 
 namespace {
 
@@ -36,16 +38,6 @@ const std::map<std::string, std::vector<int64_t>>& reference() {
     return m;
   }();
   return ref;
-}
-
-template <class F>
-void expect_error(F&& f, const std::vector<std::string>& words) {
-  try {
-    f();
-    ADD_FAILURE() << "no error";
-  } catch (const Error& e) {
-    for (const auto& w : words) EXPECT_NE(std::string(e.what()).find(w), std::string::npos) << e.what();
-  }
 }
 
 std::string write_temp(const std::string& name, const std::string& text) {

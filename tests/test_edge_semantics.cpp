@@ -12,9 +12,11 @@
 #include <optional>
 #include <string>
 
+#include "expect_error.hpp"
 #include "genlab/genlab.hpp"
 
 using namespace genlab;
+using genlab::testing::expect_error;
 
 namespace {
 
@@ -37,16 +39,6 @@ void expect_values(const Tensor& t, const std::vector<double>& want, const char*
     if (std::isnan(want[i])) EXPECT_TRUE(std::isnan(got[i])) << what << " [" << i << "] = " << got[i];
     else if (std::isinf(want[i])) EXPECT_EQ(got[i], want[i]) << what << " [" << i << "]";
     else EXPECT_NEAR(got[i], want[i], tol * std::max(1.0, std::abs(want[i]))) << what << " [" << i << "]";
-  }
-}
-// The op raises genlab::Error whose message contains every word of `words`.
-template <class F>
-void expect_error(F&& f, std::vector<std::string> words, const char* what) {
-  try {
-    f();
-    ADD_FAILURE() << what << ": no error";
-  } catch (const Error& e) {
-    for (const auto& w : words) EXPECT_NE(std::string(e.what()).find(w), std::string::npos) << what << ": " << e.what();
   }
 }
 

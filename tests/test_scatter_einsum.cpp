@@ -11,22 +11,15 @@
 #include "../cuda/emulate.hpp"
 #include "../cuda/reduce.cuh"
 #include "emulated_device.hpp"
+#include "expect_error.hpp"
 #include "genlab/genlab.hpp"
 
 using namespace genlab;
+using genlab::testing::expect_error;
 using genlab::testing::on_emulated_device;
 
 namespace {
 
-template <class F>
-void expect_error(F&& f, std::vector<std::string> words, const char* what) {
-  try {
-    f();
-    ADD_FAILURE() << what << ": no error";
-  } catch (const Error& e) {
-    for (const auto& w : words) EXPECT_NE(std::string(e.what()).find(w), std::string::npos) << what << ": " << e.what();
-  }
-}
 Tensor ints(std::vector<int64_t> v, Shape s) { return Tensor::from_vector(v, s); }
 Tensor f64(std::vector<double> v, Shape s) { return Tensor::from_vector(v, s, TensorOptions(DType::f64)); }
 std::vector<double> vals(const Tensor& t) { return t.to(Device::cpu()).to_vector<double>(); }

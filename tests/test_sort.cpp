@@ -15,22 +15,15 @@
 #include "../cuda/emulate.hpp"
 #include "../cuda/sort.cuh"
 #include "emulated_device.hpp"
+#include "expect_error.hpp"
 #include "genlab/genlab.hpp"
 
 using namespace genlab;
+using genlab::testing::expect_error;
 using genlab::testing::on_emulated_device;
 
 namespace {
 
-template <class F>
-void expect_error(F&& f, std::vector<std::string> words, const char* what) {
-  try {
-    f();
-    ADD_FAILURE() << what << ": no error";
-  } catch (const Error& e) {
-    for (const auto& w : words) EXPECT_NE(std::string(e.what()).find(w), std::string::npos) << what << ": " << e.what();
-  }
-}
 std::vector<int64_t> idx_of(const Tensor& t) { return t.to(Device::cpu()).to_vector<int64_t>(); }
 
 // The stable order of v, with torch's comparison: NaN above every number, -0.0 equal to 0.0.
