@@ -4,7 +4,7 @@
 // `--only cuda` (never part of the default set) measures the CUDA backend
 // where a device exists: matmul against one raw cuBLAS call, our kernels
 // against the device's copy bandwidth, and the MLP epoch against the CPU.
-//   genlab_bench OUT.json [--quick] [--only matmul|ops|mlp|threads|cuda]
+//   genlab_bench OUT.json [--quick] [--only matmul|ops|conv|mlp|threads|cuda]
 #include <cblas.h>
 #include <omp.h>
 
@@ -239,7 +239,7 @@ json cuda_part(const data::TensorDataset& train, bool quick) {
 int main(int argc, char** argv) {
   cpu::restart_with_right_blas_core(argv);  // once, if OpenBLAS picked kernels below this CPU
   if (argc < 2) {
-    std::fprintf(stderr, "usage: genlab_bench OUT.json [--quick] [--only matmul|ops|mlp|threads|cuda]\n");
+    std::fprintf(stderr, "usage: genlab_bench OUT.json [--quick] [--only matmul|ops|conv|mlp|threads|cuda]\n");
     return 2;
   }
   bool quick = false;
@@ -318,6 +318,33 @@ int main(int argc, char** argv) {
       const double t = median_seconds(fn, reps);
       std::printf("%-42s genlab %.3f ms\n", name, t * 1e3);
       out.push_back({{"name", name}, {"group", "torch_ratio"}, {"genlab_s", t}});
+    }
+  }
+
+  if (want("conv")) {
+    // issue 11: conv2d forward and forward+backward on 3x3 ResNet shapes (batch 32, padding 1) against
+    // PyTorch (group torch_ratio; the issue's bar for forward+backward is 1.0 on 2 threads)
+    const int64_t shapes[][2] = {{32, 28}, {64, 14}, {128, 14}};
+    for (const auto& shape : shapes) {
+      const int64_t c = shape[0], hw = shape[1];
+      Tensor x = Tensor::randn({32, c, hw, hw}).requires_grad_(true), w = Tensor::randn({c, c, 3, 3}).requires_grad_(true);
+      Tensor b = Tensor::randn({c}).requires_grad_(true);
+      const std::string tag = std::to_string(c) + "->" + std::to_string(c) + " " + std::to_string(hw) + "x" +
+                              std::to_string(hw);
+      const double tf = median_seconds([&] {
+        autograd::NoGradGuard ng;
+        ops::conv2d(x, w, b, 1, 1);
+      }, quick ? 3 : 7);
+      const double tb = median_seconds([&] {
+        x.set_grad(Tensor()), w.set_grad(Tensor()), b.set_grad(Tensor());
+        ops::sum(ops::conv2d(x, w, b, 1, 1)).backward();
+      }, quick ? 3 : 7);
+      const double flop = 2.0 * 32 * double(c * c * 9 * hw * hw);
+      for (const auto& [name, t, f] : {std::tuple{"conv2d 3x3 p1 b32 " + tag, tf, flop},
+                                       std::tuple{"conv2d fwd+bwd 3x3 p1 b32 " + tag, tb, 3 * flop}}) {
+        std::printf("%-42s genlab %8.2f ms  %6.1f GFLOP/s\n", name.c_str(), t * 1e3, f / t * 1e-9);
+        out.push_back({{"name", name}, {"group", "torch_ratio"}, {"genlab_s", t}});
+      }
     }
   }
 

@@ -1,6 +1,7 @@
 // Every listed kernel (genlab/backend/cuda_kernels.inc) instantiated for the
 // emulated device: impl::name<Emulated> from its group's file, launched by
 // emulated.hpp. Host C++, built with or without nvcc.
+#include "conv.cuh"
 #include "elementwise.cuh"
 #include "index.cuh"
 #include "loss.cuh"

@@ -1,5 +1,6 @@
 // Every listed kernel (genlab/backend/cuda_kernels.inc) instantiated for the
 // GPU: impl::name<Gpu> from its group's file, launched by gpu_launch.cuh.
+#include "conv.cuh"
 #include "elementwise.cuh"
 #include "index.cuh"
 #include "loss.cuh"

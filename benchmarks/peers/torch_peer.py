@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """PyTorch peer for genlab_bench: the same ops and MLP epoch, at a given thread count.
 
-  /usr/bin/python3 benchmarks/peers/torch_peer.py THREADS OUT.json [--quick] [--only ops|mlp]
+  /usr/bin/python3 benchmarks/peers/torch_peer.py THREADS OUT.json [--quick] [--only ops|conv|mlp]
 The caller runs it with and without OPENBLAS_NUM_THREADS=1 and keeps the best.
 """
 import gzip
@@ -87,6 +87,21 @@ def main():
         res["topk k=50 (64, 50257)"] = median_seconds(lambda: torch.topk(logits, 50), reps)
         res["sort (64, 50257) descending"] = median_seconds(lambda: torch.sort(logits, descending=True), reps)
         res["logsumexp (8192, 768) dim -1"] = median_seconds(lambda: torch.logsumexp(x, -1), reps)
+    if only in ("", "conv"):  # issue 11: the same names as benchmarks/bench.cpp's conv part
+        for c, hw in [(32, 28), (64, 14), (128, 14)]:
+            x = torch.randn(32, c, hw, hw, requires_grad=True)
+            w, b = torch.randn(c, c, 3, 3, requires_grad=True), torch.randn(c, requires_grad=True)
+            tag = f"{c}->{c} {hw}x{hw}"
+
+            def fwd():
+                with torch.no_grad():
+                    F.conv2d(x, w, b, padding=1)
+
+            def step():
+                x.grad = w.grad = b.grad = None
+                F.conv2d(x, w, b, padding=1).sum().backward()
+            res[f"conv2d 3x3 p1 b32 {tag}"] = median_seconds(fwd, 3 if quick else 7)
+            res[f"conv2d fwd+bwd 3x3 p1 b32 {tag}"] = median_seconds(step, 3 if quick else 7)
     if only in ("", "mlp"):
         res["MLP epoch 784-256-128-10 b128 Adam"] = mlp_epoch(3)
     with open(out, "w") as f:

@@ -141,6 +141,15 @@ BOUNDARY = {
     "prod_dim": {0: [0.0, -1.5, 2.0, 0.0, 0.5, -0.75, 1.25]},  # zeros per slice along dim 1: 0, 1 and 2
     "prod_dim_keepdim": {0: [0.0, -2.0, 0.5, 3.0, -0.75, 1.25, 2.5, -1.0, -0.0, -2.0]},  # 1, 2, 0, 2
     "prod_all": {0: [2.0, -0.5, 0.0, 1.5, -1.25, 0.75, 3.0, -2.0, 0.5, 1.0, -1.0, 1.75]},  # one zero in 12
+    # issue 11: convolution and pooling: ties (the first max wins), several NaN in a window (the last wins),
+    # windows of -inf only (the index is the window's first element), inf - inf in a mean
+    "max_pool2d": {0: [1.0, 1.0, -2.0, NAN, NAN, 1.0]},
+    "max_pool2d_pad_ceil": {0: [-INF]},
+    "max_pool2d_dilation": {0: [1.0, 1.0, -INF]},
+    "max_pool2d_indices": {0: [2.0, 2.0, NAN, -INF, NAN]},
+    "avg_pool2d_pad_ceil": {0: [INF, -INF, 1.0]},
+    "adaptive_avg_pool2d": {0: [INF, 1.0, 1.0]},
+    "conv2d_depthwise": {1: [INF, 0.0]},  # 0 * inf in the padding gives NaN, as in torch's im2col
 }
 
 
@@ -169,6 +178,22 @@ OUTSIDE_CONTRACT = {
     "bias_gelu": lambda x: bias_not_last_dim(x),
     "bias_gelu_tanh": lambda x: bias_not_last_dim(x),
 }
+
+
+def conv_outside(x):
+    """torch 1.13 returns 0 output channels (not out_channels) for an input without channels, and output sizes
+    for a kernel dim of 0; genlab raises for both."""
+    if len(x) < 2 or x[0].dim() < 2 or x[1].dim() < 3:
+        return None
+    c = x[0].shape[1 if x[0].dim() == x[1].dim() else 0]
+    if c == 0:
+        return "the input has no channels (torch returns 0 output channels, docs: out_channels)"
+    if 0 in x[1].shape[2:]:
+        return f"the weight {list(x[1].shape)} has a kernel dim of size 0"
+    return None
+
+
+OUTSIDE_CONTRACT.update({name: conv_outside for name in CASES if name.startswith("conv")})
 # Gradients where torch 1.13 disagrees with itself: the case keeps torch's value
 # and error checks, but its gradients are not compared (C.quirk says why).
 GRAD_QUIRKS = {

@@ -98,6 +98,43 @@ template <class T>
 void gemm_group(const std::vector<GemmArgs<T>>& group);
 const char* blas_name();
 
+// A 2-D convolution (NCHW, PyTorch's layout): input [n, c, h, w], weight
+// [co, c / groups, kh, kw], output [n, co, oh, ow]. ph, pw: the top and left
+// padding (the bottom and right padding only set oh, ow: "same" pads
+// asymmetrically). The columns of one sample (im2col) are [c * kh * kw, oh * ow].
+struct Conv2dGeom {
+  int64_t n, c, h, w, co, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, groups;
+  int64_t rows() const { return c / groups * kh * kw; }  // K of one group's GEMM
+  int64_t cols() const { return oh * ow; }
+  // A 1x1 kernel at stride 1 without padding: the input is its own im2col.
+  bool pointwise() const { return kh == 1 && kw == 1 && sh == 1 && sw == 1 && ph == 0 && pw == 0 && oh == h && ow == w; }
+};
+// y = conv(x, weight) + bias (bias may be null). im2col per sample + GEMM per group.
+template <class T> void conv2d(const Conv2dGeom& g, const T* x, const T* weight, const T* bias, T* y);
+// From gy: gx (overwritten) and gw (overwritten); either may be null.
+template <class T>
+void conv2d_backward(const Conv2dGeom& g, const T* x, const T* weight, const T* gy, T* gx, T* gw);
+
+// A 2-D pooling window over planes of [h, w] (n * c planes, NCHW): output [oh, ow]
+// per plane. Window (i, j) starts at (i * sh - ph, j * sw - pw); adaptive
+// windows are PyTorch's floor/ceil split of h into oh (and w into ow).
+struct Pool2dGeom {
+  int64_t planes, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow;
+};
+// Max over each window (dilated, padding never wins) with the flat index
+// ih * w + iw of the max in its plane: the first max, or the last NaN (as
+// PyTorch's CPU kernel); a window that lies in the padding (dilation >
+// padding makes them) gives -inf and index -1, where torch 1.13 gives an index
+// past the plane. The backward adds gy into gx (zeroed) at the indices >= 0.
+template <class T> void max_pool2d(const Pool2dGeom& g, const T* x, T* y, int64_t* idx);
+template <class T> void max_pool2d_backward(const Pool2dGeom& g, const T* gy, const int64_t* idx, T* gx);
+// Mean over each window: avg_pool2d's (divisor: the window clipped to input +
+// padding, or to the input alone without count_include_pad) or, when
+// adaptive, adaptive_avg_pool2d's. The backward adds into gx (zeroed).
+template <class T> void avg_pool2d(const Pool2dGeom& g, const T* x, T* y, bool count_include_pad, bool adaptive);
+template <class T>
+void avg_pool2d_backward(const Pool2dGeom& g, const T* gy, T* gx, bool count_include_pad, bool adaptive);
+
 // Strided copy with dtype conversion: dst (contiguous) = src viewed through shape/strides.
 void copy_strided(const void* src, DType src_t, const Strides& src_strides, int64_t src_offset, void* dst, DType dst_t,
                   const Strides& dst_strides, int64_t dst_offset, const Shape& shape);
