@@ -2,13 +2,16 @@
 
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -170,12 +173,31 @@ std::string unique_tmp(const std::string& path) {
   static std::atomic<uint64_t> counter{0};
   return path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
 }
+// A writer killed between naming its temporary and the rename (a few
+// microseconds) leaves PATH.tmp.<pid>.<n>; the next save to PATH removes the
+// ones whose process is gone. A live pid (ours, or a reused one) is left alone.
+void remove_temps_of_dead_writers(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  const std::string dir = dir_of(path), prefix = path.substr(slash == std::string::npos ? 0 : slash + 1) + ".tmp.";
+  std::error_code ec;
+  for (auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename();
+    if (name.rfind(prefix, 0) != 0) continue;
+    char* end = nullptr;
+    const long pid = std::strtol(name.c_str() + prefix.size(), &end, 10);
+    if (pid <= 0 || *end != '.' || pid == ::getpid()) continue;
+    if (::kill(pid_t(pid), 0) != 0 && errno == ESRCH) std::filesystem::remove(e.path(), ec);
+  }
+}
 }  // namespace
 
 // The data goes to an unnamed file (O_TMPFILE) that gets a name only once it is
-// complete, so a writer killed mid-save (kill -9) leaves nothing behind; file
-// systems without O_TMPFILE get a named temporary, unlinked on every failure.
+// complete, so a writer killed mid-save (kill -9) leaves nothing behind, except
+// when killed in the microseconds between naming and rename: then the next save
+// to the same path removes it. File systems without O_TMPFILE get a named
+// temporary, unlinked on every failure.
 void write_file_atomic(const std::string& path, const std::string& bytes) {
+  remove_temps_of_dead_writers(path);
   const std::string dir = dir_of(path), tmp = unique_tmp(path);
   bool named = false;
   int fd = ::open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
@@ -202,11 +224,12 @@ void write_file_atomic(const std::string& path, const std::string& bytes) {
     if (::linkat(AT_FDCWD, proc.c_str(), AT_FDCWD, tmp.c_str(), AT_SYMLINK_FOLLOW) != 0) fail("linking '" + tmp + "'");
     named = true;
   }
+  // Rename before close: the named temporary lives as short as it can.
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) fail("renaming '" + tmp + "' to '" + path + "'");
+  named = false;
   const int c = ::close(fd);
   fd = -1;
   if (c != 0) fail("close");
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) fail("renaming '" + tmp + "' to '" + path + "'");
-  named = false;
   // The rename itself is durable only once the directory is synced.
   const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   GENLAB_CHECK(dfd >= 0, "atomic write of '", path, "': cannot open directory '", dir, "': ", errno_str());
