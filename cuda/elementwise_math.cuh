@@ -104,6 +104,8 @@ GENLAB_HD inline float binary_apply(BinaryOp op, float a, float b) {
     case BinaryOp::pow: return powf(a, b);
     case BinaryOp::maximum: return (a > b || a != a) ? a : b;  // NaN in either gives NaN, as PyTorch
     case BinaryOp::minimum: return (a < b || a != a) ? a : b;
+    case BinaryOp::bce: return (b - 1.f) * fmaxf(log1pf(-a), -100.f) - b * fmaxf(logf(a), -100.f);
+    case BinaryOp::bce_grad: return (a - b) / fmaxf((1.f - a) * a, 1e-12f);
   }
   return 0.f;
 }

@@ -132,6 +132,30 @@ struct SoftmaxBackward {
   }
 };
 
+// log(sum(exp(row))) per row: one block per row, as Softmax, with the shift
+// of ops::logsumexp (the max, or 0 where it is infinite).
+struct LogSumExpRows {
+  const float* x;
+  float* out;
+  int64_t rows, cols;
+  static constexpr const char* name = "logsumexp_rows";
+  Geometry geometry() const { return kernels::rows(rows); }
+  template <class Ctx>
+  GENLAB_HD void operator()(Ctx& c) const {
+    for (int64_t r = c.block(); r < rows; r += c.grid_dim()) {
+      const float* xr = x + r * cols;
+      float m = -INFINITY;
+      for (int64_t j = c.thread(); j < cols; j += c.block_dim()) m = xr[j] > m ? xr[j] : m;  // NaN poisons the sum
+      m = block_reduce(c, m, Max{});
+      const float shift = (m == INFINITY || m == -INFINITY) ? 0.f : m;
+      double s = 0;
+      for (int64_t j = c.thread(); j < cols; j += c.block_dim()) s += expf(xr[j] - shift);
+      s = block_reduce(c, s, Sum{});
+      if (c.thread() == 0) out[r] = float(::log(s) + double(shift));
+    }
+  }
+};
+
 }  // namespace genlab::cuda::kernels
 
 // ---- Entry points (listed in genlab/backend/cuda_kernels.inc): the cached
@@ -147,6 +171,10 @@ void softmax(const float* x, float* y, int64_t rows, int64_t cols, bool log) {
   kernels::dispatch_plan(plan, [&](auto p, auto ch) {
     B::launch(kernels::SoftmaxCached<decltype(p)::value, decltype(ch)::value>{plan, x, y, rows, cols, log});
   });
+}
+template <class B>
+void logsumexp_rows(const float* x, float* out, int64_t rows, int64_t cols) {
+  if (rows > 0) B::launch(kernels::LogSumExpRows{x, out, rows, cols});
 }
 template <class B>
 void softmax_backward(const float* y, const float* gy, float* gx, int64_t rows, int64_t cols, bool log) {

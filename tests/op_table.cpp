@@ -68,6 +68,7 @@ const std::vector<OpCase>& op_table() {
       {"amin_dims_02", "reduce", {N({3, 4, 5})}, {1}, [](V x) { return amin(x[0], {0, 2}); }, true},
       {"amax_dims_keepdim", "reduce", {N({3, 4, 5})}, {1}, [](V x) { return amax(x[0], {0, 1}, true); }, true},
       D("logsumexp", "reduce", {N({3, 5})}, {1}, 1, [](V x, int64_t d) { return logsumexp(x[0], d); }),
+      {"logsumexp_dims_02", "reduce", {N({3, 4, 5})}, {1}, [](V x) { return logsumexp(x[0], {0, 2}, true); }, true},
       D("std_dim", "reduce", {N({4, 6})}, {1}, 1, [](V x, int64_t d) { return ops::std(x[0], {d}); }),
       D("any_dim", "reduce", {N({4, 6})}, {0}, 1,
         [](V x, int64_t d) { return any(relu(x[0] - 1.0), {d}).to(x[0].dtype()); }),

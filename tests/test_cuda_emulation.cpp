@@ -50,10 +50,12 @@ TEST(CudaEmulation, BinaryWithTensorAndScalar) {
   const int64_t n = 777;
   auto a = randn(n, 3), b = randn(n, 4);
   for (auto& v : b) v = std::abs(v) + 0.5f;
-  for (int o = 0; o <= int(BinaryOp::minimum); ++o) {
+  for (int o = 0; o <= int(BinaryOp::bce_grad); ++o) {
     BinaryOp op = BinaryOp(o);
     std::vector<float> aa = a;
     if (op == BinaryOp::pow) for (auto& v : aa) v = std::abs(v) + 0.1f;
+    if (op == BinaryOp::bce || op == BinaryOp::bce_grad)  // probabilities, some at 0 and 1
+      for (size_t i = 0; i < aa.size(); ++i) aa[i] = i % 50 == 0 ? float(i % 100 == 0) : 1.f / (1.f + std::exp(-a[i]));
     for (int64_t bn : {n, int64_t(1)}) {
       std::vector<float> out(n), ref(n);
       emu::launch(4, 64, 0, [&](emu::Ctx& c) { k::Binary{op, aa.data(), b.data(), bn, out.data(), n}(c); });

@@ -17,7 +17,7 @@ const char* unary_name(UnaryOp op) {
   return names[int(op)];
 }
 const char* binary_name(BinaryOp op) {
-  static const char* names[] = {"add", "sub", "mul", "div", "pow", "maximum", "minimum"};
+  static const char* names[] = {"add", "sub", "mul", "div", "pow", "maximum", "minimum", "bce", "bce_grad"};
   return names[int(op)];
 }
 
@@ -168,6 +168,9 @@ inline T binary_scalar(BinaryOp op, T a, T b) {
     case BinaryOp::pow: return std::pow(a, b);
     case BinaryOp::maximum: return (a > b || a != a) ? a : b;  // NaN in either gives NaN, as PyTorch
     case BinaryOp::minimum: return (a < b || a != a) ? a : b;
+    // PyTorch's formulas: each log clamped at -100, the gradient's denominator at 1e-12
+    case BinaryOp::bce: return (b - T(1)) * std::max(std::log1p(-a), T(-100)) - b * std::max(std::log(a), T(-100));
+    case BinaryOp::bce_grad: return (a - b) / std::max((T(1) - a) * a, T(1e-12));
   }
   return T(0);
 }
@@ -266,7 +269,7 @@ void binary(BinaryOp op, const T* a, const Strides& sa, const T* b, const Stride
   switch (op) {
 #define GENLAB_CASE(name) case BinaryOp::name: return binary_impl<BinaryOp::name>(a, sa, b, sb, out, shape);
     GENLAB_CASE(add) GENLAB_CASE(sub) GENLAB_CASE(mul) GENLAB_CASE(div) GENLAB_CASE(pow) GENLAB_CASE(maximum)
-    GENLAB_CASE(minimum)
+    GENLAB_CASE(minimum) GENLAB_CASE(bce) GENLAB_CASE(bce_grad)
 #undef GENLAB_CASE
   }
 }

@@ -241,6 +241,25 @@ void softmax(const T* x, T* y, int64_t rows, int64_t cols, bool log) {
   });
 }
 
+// log(sum(exp(row))) in one read of the row after its max: the shift is the
+// max, or 0 where the max is infinite (as PyTorch), so NaN and +-inf rows come
+// out as the composed formula gives them. The sum accumulates in double.
+template <class T>
+void logsumexp_rows(const T* x, T* out, int64_t rows, int64_t cols) {
+  using B = xsimd::batch<T>;
+  parallel_for(rows, row_grain(cols), [&](int64_t b, int64_t e) {
+    for (int64_t r = b; r < e; ++r) {
+      const T* xr = x + r * cols;
+      const T m = vec_max(xr, cols), shift = std::isinf(m) ? T(0) : m;
+      const B sb(shift);
+      const double s = acc_sum<T>(
+          cols, [&](int64_t i) { return xsimd::exp(B::load_unaligned(xr + i) - sb); },
+          [&](int64_t i) { return std::exp(xr[i] - shift); });
+      out[r] = T(std::log(s) + double(shift));
+    }
+  });
+}
+
 template <class T>
 void softmax_backward(const T* y, const T* gy, T* gx, int64_t rows, int64_t cols, bool log) {
   using B = xsimd::batch<T>;
@@ -389,6 +408,7 @@ void rms_norm_backward(const T* x, const T* w, const T* rstd, const T* gy, T* gx
   template void max<T>(const T*, T*, int64_t*, int64_t, int64_t, int64_t);                                        \
   template void softmax<T>(const T*, T*, int64_t, int64_t, bool);                                                 \
   template void softmax_backward<T>(const T*, const T*, T*, int64_t, int64_t, bool);                              \
+  template void logsumexp_rows<T>(const T*, T*, int64_t, int64_t);                                                \
   template void layer_norm<T>(const T*, const T*, const T*, T*, T*, T*, int64_t, int64_t, T);                     \
   template void layer_norm_backward<T>(const T*, const T*, const T*, const T*, const T*, T*, T*, T*, int64_t,     \
                                        int64_t);                                                                  \

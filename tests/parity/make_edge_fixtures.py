@@ -70,6 +70,7 @@ BOUNDARY = {
     "amin_dims_02": {0: [-1.0, -1.0, 2.0]},
     "amax_dims_keepdim": {0: [1.0, 1.0, -2.0]},
     "logsumexp": {0: [800.0, 800.0, -800.0]},  # exp would overflow unshifted
+    "logsumexp_dims_02": {0: [800.0, -800.0, float("inf"), float("-inf"), float("nan")]},
     "std_dim": {0: [1.0]},  # constant rows: std 0, gradient 0
     "any_dim": {0: [0.0, 0.0, 3.0]},
     "all_dim": {0: [0.0, -3.0, 1.0]},

@@ -16,7 +16,9 @@ enum class UnaryOp : uint8_t {
   sin, cos, erf, log1p, expm1, rsqrt, reciprocal, sign, floor, round,             // math (round: half to even)
   leaky_relu, elu, mish, hardtanh, logsigmoid                                      // activations
 };
-enum class BinaryOp : uint8_t { add, sub, mul, div, pow, maximum, minimum };
+// bce / bce_grad: binary_cross_entropy's per-element loss of a probability a
+// against a target b, and its gradient in a (ops/loss_pointwise.hpp).
+enum class BinaryOp : uint8_t { add, sub, mul, div, pow, maximum, minimum, bce, bce_grad };
 enum class CompareOp : uint8_t { lt, le, gt, ge, eq, ne };
 const char* unary_name(UnaryOp op);
 const char* binary_name(BinaryOp op);
@@ -59,6 +61,8 @@ void sort_rows(const T* x, T* values, int64_t* indices, int64_t outer, int64_t n
 // Row-wise softmax / log_softmax over `cols`, and their backward.
 template <class T> void softmax(const T* x, T* y, int64_t rows, int64_t cols, bool log);
 template <class T> void softmax_backward(const T* y, const T* gy, T* gx, int64_t rows, int64_t cols, bool log);
+// out[r] = log(sum(exp(x[r, :]))), shifted by the row max (0 where it is infinite).
+template <class T> void logsumexp_rows(const T* x, T* out, int64_t rows, int64_t cols);
 
 // Row-wise layer norm; saves mean and rstd per row. w/b may be null.
 template <class T>

@@ -114,12 +114,12 @@ inline Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, co
   Tensor per;
   {
     autograd::NoGradGuard ng;
-    per = sub(mul(sub(td, 1.0), clamp_min(log1p(neg(xd)), -100.0)), mul(td, clamp_min(log(xd), -100.0)));
+    per = detail::binary_forward(BinaryOp::bce, xd, td);  // one fused kernel: composed, it took 1.2-1.4x PyTorch's time
   }
   if (autograd::needs_grad(x, t)) {
     const bool gx = x.requires_grad(), gt = t.requires_grad();  // only the gradients asked for are computed
     autograd::record("BinaryCrossEntropyBackward", per, {x, t}, [xd, td, gx, gt](const Tensor& g) {
-      return std::vector{gx ? div(mul(g, sub(xd, td)), clamp_min(mul(sub(1.0, xd), xd), 1e-12)) : Tensor(),
+      return std::vector{gx ? mul(g, detail::binary_forward(BinaryOp::bce_grad, xd, td)) : Tensor(),
                          gt ? neg(mul(g, log(div(xd, sub(1.0, xd))))) : Tensor()};
     }, autograd::Saves::inputs);
   }

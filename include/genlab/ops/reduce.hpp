@@ -211,17 +211,32 @@ inline Tensor amin(const Tensor& x, int64_t dim, bool keepdim = false) { return 
 
 // log(sum(exp(x))) over dims, shifted by the max so that large inputs do not
 // overflow (an infinite max shifts by 0, as PyTorch); over no elements, -inf.
+// The reduced dims are moved last (a copy unless they already are) and each
+// row goes through one fused kernel: the composed five ops cost 1.1-1.4x
+// PyTorch's time (make bench, "logsumexp"). The gradient is g exp(x - out).
 inline Tensor logsumexp(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim = false) {
   auto rd = detail::normalize_dims(dims, x.dim(), "logsumexp");
   const Shape keep = detail::reduced_shape(x.shape(), rd, true);
-  bool empty = false;
-  for (auto d : rd) empty = empty || x.shape()[size_t(d)] == 0;
-  Tensor m = Tensor::zeros(keep, TensorOptions(x.dtype(), x.device()));
-  if (!empty && x.numel() > 0) {
-    m = amax(x.detach(), rd, true);
-    m = where(compare(abs(m), INFINITY, CompareOp::eq), 0.0, m);
+  std::vector<int64_t> order;
+  for (int64_t d = 0; d < x.dim(); ++d)
+    if (!std::binary_search(rd.begin(), rd.end(), d)) order.push_back(d);
+  order.insert(order.end(), rd.begin(), rd.end());
+  const Tensor rows_x = detail::dense(x.dim() ? permute(x.detach(), order) : x.detach());
+  const int64_t rows = numel_of(keep), cols = rows ? x.numel() / rows : 0;
+  Tensor out = Tensor::empty(keep, TensorOptions(x.dtype(), x.device()));
+  if (x.device().is_cuda()) {
+    detail::check_cuda_f32("logsumexp", x);
+    cuda::logsumexp_rows(rows_x.data<float>(), out.data<float>(), rows, cols);
+  } else {
+    dispatch_float(x.dtype(), "logsumexp",
+                   [&]<class T>() { cpu::logsumexp_rows(rows_x.data<T>(), out.data<T>(), rows, cols); });
   }
-  Tensor out = add(log(sum(exp(sub(x, m)), rd, true)), m);
+  if (autograd::needs_grad(x)) {
+    const Tensor xd = x.detach(), od = out.detach();
+    autograd::record("LogsumexpBackward", out, {x}, [xd, od](const Tensor& g) {
+      return std::vector{mul(g, exp(sub(xd, od)))};
+    });
+  }
   return keepdim ? out : reshape(out, detail::reduced_shape(x.shape(), rd, false));
 }
 inline Tensor logsumexp(const Tensor& x, int64_t dim, bool keepdim = false) {
