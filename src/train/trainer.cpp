@@ -49,7 +49,8 @@ Result fit(nn::Module& model, const data::TensorDataset& train, const Task& task
     first_epoch = std::stoll(meta["epoch"]);
     model.to(o.device);
   }
-  data::DataLoader loader(train, {.batch_size = o.batch_size, .shuffle = true, .drop_last = false, .seed = o.seed});
+  data::DataLoader loader(train, {.batch_size = o.batch_size, .shuffle = true, .drop_last = false, .seed = o.seed,
+                                  .transform = o.transform});
   Result res;
   // a GPU run meters the GPU and the host (which drives it) apart
   const bool gpu = o.device.is_cuda();

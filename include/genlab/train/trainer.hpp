@@ -36,6 +36,7 @@ struct Options {
   Device device = Device::cpu();  // the model is moved there (Module::to); batches follow
   std::string checkpoint;     // written after each epoch when not empty
   bool resume = false;        // start from `checkpoint`: weights, optimizer state, next epoch
+  data::Transform transform = nullptr;  // augmentation of each training batch (data/augment.hpp), in the prefetch
 };
 
 // What a family supplies: its loss on one batch (already on the model's device)
