@@ -8,6 +8,8 @@
 #include "genlab/data/data.hpp"
 #include "genlab/energy/meter.hpp"
 #include "genlab/io/io.hpp"
+#include "genlab/models/cnn/lenet.hpp"
+#include "genlab/models/cnn/vgg.hpp"
 #include "genlab/models/mlp.hpp"
 #include "genlab/nn/nn.hpp"
 #include "genlab/ops/ops.hpp"

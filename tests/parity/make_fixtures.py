@@ -99,6 +99,7 @@ CASES = {
     "amin_dims_02": ([normal(3, 4, 5)], [1], lambda a: a.amin((0, 2))),
     "amax_dims_keepdim": ([normal(3, 4, 5)], [1], lambda a: a.amax((0, 1), keepdim=True)),
     "logsumexp": ([normal(3, 5)], [1], lambda a, dim=1: torch.logsumexp(a, dim)),
+    "logsumexp_dims_02": ([normal(3, 4, 5)], [1], lambda a: torch.logsumexp(a, (0, 2), keepdim=True)),
     "std_dim": ([normal(4, 6)], [1], lambda a, dim=1: a.std(dim)),
     "any_dim": ([normal(4, 6)], [0], lambda a, dim=1: torch.any(F.relu(a - 1), dim).double()),
     "all_dim": ([normal(4, 6)], [0], lambda a, dim=1: torch.all(F.relu(a + 1), dim).double()),
@@ -358,6 +359,8 @@ def main(out_dir):
     make_edge_fixtures.main(out_dir)
     import make_optim_fixtures  # optim_late_start.safetensors: per-parameter Adam steps
     save_safetensors(f"{out_dir}/optim_late_start.safetensors", make_optim_fixtures.late_start())
+    import make_cnn_fixtures  # cnn_models.safetensors: the CNN family's PyTorch twins
+    make_cnn_fixtures.main(f"{out_dir}/cnn_models.safetensors")
 
 
 if __name__ == "__main__":
