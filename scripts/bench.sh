@@ -8,7 +8,7 @@
 # (pinned here for tests) are unset for genlab and peers alike so OpenBLAS
 # uses its best kernels. PyTorch is run at 1 and 2 threads, with and without
 # OPENBLAS_NUM_THREADS=1 and OMP_PROC_BIND, and its best configuration is
-# kept. QUICK=1: fewer repetitions.
+# kept. QUICK=1: fewer repetitions. PARTS="ops conv": only those parts.
 set -euo pipefail
 BUILD=${1:-build}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -32,15 +32,19 @@ torch_peer() {  # PART ROUND
   done
 }
 
-echo "== matmul: genlab vs raw OpenBLAS (same process)"
-run "$ROOT/$BUILD/benchmarks/genlab_bench" "$OUT/genlab_matmul_r1.json" $Q --only matmul
-for part in ops conv mlp; do
+PARTS=${PARTS:-}  # e.g. PARTS="ops conv": only those parts against PyTorch, then the report
+if [ -z "$PARTS" ]; then
+  echo "== matmul: genlab vs raw OpenBLAS (same process)"
+  run "$ROOT/$BUILD/benchmarks/genlab_bench" "$OUT/genlab_matmul_r1.json" $Q --only matmul
+fi
+for part in ${PARTS:-ops conv mlp}; do
   for r in $(seq 1 "$ROUNDS"); do
     echo "== $part, round $r: genlab, then PyTorch"
     run "$ROOT/$BUILD/benchmarks/genlab_bench" "$OUT/genlab_${part}_r$r.json" $Q --only $part | tail -n +2
     torch_peer $part $r
   done
 done
+if [ -n "$PARTS" ]; then /usr/bin/python3 "$ROOT/benchmarks/report.py" "$OUT" "$ROOT/reports/bench.md"; exit 0; fi
 echo "== thread sweep: 1, 2, 4, ... threads against the default"
 run "$ROOT/$BUILD/benchmarks/genlab_bench" "$OUT/genlab_threads_r1.json" $Q --only threads | tail -n +2
 echo "== CUDA (where a device exists)"
