@@ -1,6 +1,7 @@
 // The normalisation CUDA kernels: LayerNorm and RMSNorm over contiguous f32
 // rows, forward and backward, and the column sums of the weight and bias
-// gradients (the CPU side is in genlab/ops/nn.hpp). Rows that fit in
+// gradients (the CPU side is in genlab/ops/nn.hpp); BatchNorm's per-channel
+// statistics, forward and backward (genlab/ops/norm.hpp). Rows that fit in
 // registers take the cached kernels (row_cache.cuh), longer ones the
 // multi-pass block kernels. Written once as kernel structs (see
 // elementwise.cuh and docs/adding_an_op.md).
@@ -178,6 +179,99 @@ struct NormParamGrads {
   }
 };
 
+// ---- Batch norm over x viewed as [n, channels, s] (channel ch's values: n
+// runs of s): one block per channel (grid-stride over channels), per thread a
+// double running sum of x - shift and its square (shift: the channel's first
+// value, so the squares do not cancel where the mean is far from 0).
+struct BatchNormStats {
+  const float* x;
+  float *mean, *var, *rstd;
+  int64_t n, channels, s;
+  float eps;
+  static constexpr const char* name = "batch_norm_stats";
+  Geometry geometry() const { return kernels::rows(channels); }
+  template <class Ctx>
+  GENLAB_HD void operator()(Ctx& c) const {
+    const int64_t count = n * s;
+    for (int64_t ch = c.block(); ch < channels; ch += c.grid_dim()) {
+      const double shift = count ? x[ch * s] : 0.0;
+      double s1 = 0, s2 = 0;
+      for (int64_t i = c.thread(); i < count; i += c.block_dim()) {
+        const double d = double(x[(i / s * channels + ch) * s + i % s]) - shift;
+        s1 += d;
+        s2 += d * d;
+      }
+      const double md = block_reduce(c, s1, Sum{}) / double(count);
+      const double v = block_reduce(c, s2, Sum{}) / double(count) - md * md, vv = v < 0 ? 0.0 : v;  // NaN stays
+      if (c.thread() == 0) {
+        mean[ch] = float(shift + md);
+        var[ch] = float(vv);
+        rstd[ch] = float(1.0 / ::sqrt(vv + double(eps)));
+      }
+    }
+  }
+};
+// y = (x - mean) rstd w + b per channel (mean, w, b may be null); with x = gy
+// and no mean or b, the input gradient under fixed statistics.
+struct BatchNormApply {
+  const float *x, *mean, *rstd, *w, *b;
+  float* y;
+  int64_t n, channels, s;
+  static constexpr const char* name = "batch_norm";
+  Geometry geometry() const { return elements(n * channels * s); }
+  template <class Ctx>
+  GENLAB_HD void operator()(Ctx& c) const {
+    for (int64_t i = grid_first(c); i < n * channels * s; i += grid_step(c)) {
+      const int64_t ch = i / s % channels;
+      y[i] = (x[i] - (mean ? mean[ch] : 0.f)) * rstd[ch] * (w ? w[ch] : 1.f) + (b ? b[ch] : 0.f);
+    }
+  }
+};
+// The parameters' gradients per channel (one block each): gb = sum gy,
+// gw = sum gy (x - mean) rstd.
+struct BatchNormParamGrads {
+  const float *x, *gy, *mean, *rstd;
+  float *gw, *gb;
+  int64_t n, channels, s;
+  static constexpr const char* name = "batch_norm_param_grads";
+  Geometry geometry() const { return kernels::rows(channels); }
+  template <class Ctx>
+  GENLAB_HD void operator()(Ctx& c) const {
+    for (int64_t ch = c.block(); ch < channels; ch += c.grid_dim()) {
+      const float m = mean[ch];
+      double sg = 0, sgd = 0;
+      for (int64_t i = c.thread(); i < n * s; i += c.block_dim()) {
+        const int64_t at = (i / s * channels + ch) * s + i % s;
+        sg += gy[at];
+        sgd += double(gy[at]) * (x[at] - m);
+      }
+      sg = block_reduce(c, sg, Sum{});
+      sgd = block_reduce(c, sgd, Sum{});
+      if (c.thread() == 0) {
+        gb[ch] = float(sg);
+        gw[ch] = n * s > 0 ? float(sgd * rstd[ch]) : 0.f;  // an empty batch's rstd is NaN; torch gives 0
+      }
+    }
+  }
+};
+// The input gradient with batch statistics: gx = w rstd (gy - gb / M - xhat gw / M).
+struct BatchNormBackwardInput {
+  const float *x, *gy, *mean, *rstd, *w, *gw, *gb;
+  float* gx;
+  int64_t n, channels, s;
+  static constexpr const char* name = "batch_norm_backward";
+  Geometry geometry() const { return elements(n * channels * s); }
+  template <class Ctx>
+  GENLAB_HD void operator()(Ctx& c) const {
+    const float inv = 1.f / float(n * s);
+    for (int64_t i = grid_first(c); i < n * channels * s; i += grid_step(c)) {
+      const int64_t ch = i / s % channels;
+      const float rs = rstd[ch], xhat = (x[i] - mean[ch]) * rs;
+      gx[i] = rs * (w ? w[ch] : 1.f) * (gy[i] - gb[ch] * inv - xhat * gw[ch] * inv);
+    }
+  }
+};
+
 }  // namespace genlab::cuda::kernels
 
 // ---- Entry points (listed in genlab/backend/cuda_kernels.inc): the cached
@@ -215,6 +309,24 @@ void norm_rows_backward(const float* x, const float* w, const float* mean, const
   }
   // written even over 0 rows (sums of nothing: 0), as PyTorch's weight and bias gradients
   if (gw || gb) B::launch(kernels::NormParamGrads{x, mean, rstd, gy, gw, gb, rows, cols});
+}
+
+template <class B>
+void batch_norm_stats(const float* x, float* mean, float* var, float* rstd, int64_t n, int64_t c, int64_t s, float eps) {
+  B::launch(kernels::BatchNormStats{x, mean, var, rstd, n, c, s, eps});
+}
+template <class B>
+void batch_norm(const float* x, const float* mean, const float* rstd, const float* w, const float* b, float* y,
+                int64_t n, int64_t c, int64_t s) {
+  B::launch(kernels::BatchNormApply{x, mean, rstd, w, b, y, n, c, s});
+}
+template <class B>
+void batch_norm_backward(const float* x, const float* gy, const float* mean, const float* rstd, const float* w,
+                         float* gx, float* gw, float* gb, int64_t n, int64_t c, int64_t s, bool training) {
+  B::launch(kernels::BatchNormParamGrads{x, gy, mean, rstd, gw, gb, n, c, s});  // written even over M = 0
+  if (!gx) return;
+  if (training) B::launch(kernels::BatchNormBackwardInput{x, gy, mean, rstd, w, gw, gb, gx, n, c, s});
+  else B::launch(kernels::BatchNormApply{gy, nullptr, rstd, w, nullptr, gx, n, c, s});
 }
 
 }  // namespace genlab::cuda::impl

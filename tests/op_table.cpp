@@ -286,6 +286,22 @@ const std::vector<OpCase>& op_table() {
        [](V x) { return avg_pool2d(x[0], {3, 2}, 2, 1, true, false); }, true},
       {"adaptive_avg_pool2d", "pool", {N({2, 3, 7, 5})}, {1}, [](V x) { return adaptive_avg_pool2d(x[0], {3, 2}); }, true},
       {"adaptive_avg_pool2d_up", "pool", {N({3, 4, 3})}, {1}, [](V x) { return adaptive_avg_pool2d(x[0], {5, 4}); }, true},
+      // issue 11: normalisation over batch, instance and group statistics
+      {"batch_norm_train", "norm", {N({4, 3, 5}), N({3}), N({3})}, {1, 1, 1},
+       [](V x) { return batch_norm(x[0], {}, {}, x[1], x[2], true); }, true},
+      {"batch_norm_train_2d", "norm", {N({2, 3, 4, 5}), N({3}), N({3})}, {1, 1, 1},
+       [](V x) { return batch_norm(x[0], {}, {}, x[1], x[2], true); }, true},
+      {"batch_norm_train_1d", "norm", {N({6, 4})}, {1}, [](V x) { return batch_norm(x[0], {}, {}, {}, {}, true); }, true},
+      {"batch_norm_eval", "norm", {N({4, 3, 5}), N({3}), P({3}), N({3}), N({3})}, {1, 0, 0, 1, 1},
+       [](V x) { return batch_norm(x[0], x[1], x[2], x[3], x[4], false); }, true},
+      {"batch_norm_eval_2d", "norm", {N({2, 3, 4, 5}), N({3}), P({3})}, {1, 0, 0},
+       [](V x) { return batch_norm(x[0], x[1], x[2]); }, true},
+      {"instance_norm", "norm", {N({2, 3, 6}), N({3}), N({3})}, {1, 1, 1},
+       [](V x) { return instance_norm(x[0], {}, {}, x[1], x[2]); }, true},
+      {"instance_norm_2d", "norm", {N({2, 3, 4, 5})}, {1}, [](V x) { return instance_norm(x[0]); }, true},
+      {"group_norm", "norm", {N({2, 6, 5}), N({6}), N({6})}, {1, 1, 1},
+       [](V x) { return group_norm(x[0], 3, x[1], x[2]); }, true},
+      {"group_norm_2d", "norm", {N({2, 4, 3, 3})}, {1}, [](V x) { return group_norm(x[0], 2); }, true},
   };
   return table;
 }

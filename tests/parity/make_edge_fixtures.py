@@ -151,6 +151,10 @@ BOUNDARY = {
     "avg_pool2d_pad_ceil": {0: [INF, -INF, 1.0]},
     "adaptive_avg_pool2d": {0: [INF, 1.0, 1.0]},
     "conv2d_depthwise": {1: [INF, 0.0]},  # 0 * inf in the padding gives NaN, as in torch's im2col
+    # issue 11: normalisation: constant channels, instances and groups (variance 0)
+    **{op: {0: [1.0]} for op in ["batch_norm_train", "batch_norm_train_2d", "batch_norm_train_1d", "instance_norm",
+                                 "instance_norm_2d", "group_norm", "group_norm_2d"]},
+    "batch_norm_eval": {2: [0.0]},  # running_var 0: rstd = 1 / sqrt(eps)
 }
 
 
@@ -201,6 +205,8 @@ GRAD_QUIRKS = {
     "pad_constant@empty_n4": "torch's backward of F.pad with a negative pad raises on this empty input (its gradient "
                              "is empty): constant_pad_nd's backward pads the gradient by the negated pads and applies "
                              "the forward's check that every padded dim keeps a positive size",
+    "group_norm@in1_nonfinite": "an infinite weight makes the input gradient of its group a sum of opposite "
+                                "infinities: torch's fused backward gives -inf where genlab's composed one gives NaN",
     "var_dim@all_0d": "torch gives an inf gradient for var of a 0-d tensor but NaN for var over a size-1 dim of "
                       "a [2, 1] tensor; both are 0/0, and genlab gives NaN for both",
 }

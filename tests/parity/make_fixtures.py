@@ -7,7 +7,8 @@ sum(out * r) for every differentiable input, with r[i] = 0.5 + 0.37*((i*7919)%11
 writer below, so genlab's reader is also checked against an independent writer.
 
 Also writes edge.safetensors, the edge cases of every op for `genlab_ops edge`
-(make_edge_fixtures.py), optim_late_start.safetensors (make_optim_fixtures.py), and optimizer trajectories (optim.safetensors): a parameter, three
+(make_edge_fixtures.py), optim_late_start.safetensors (make_optim_fixtures.py), norm.safetensors
+(make_norm_fixtures.py), and optimizer trajectories (optim.safetensors): a parameter, three
 gradients and the parameter after each step for SGD (momentum, Nesterov, weight
 decay), Adam and AdamW.
 
@@ -287,6 +288,20 @@ CASES = {
                                lambda x: F.avg_pool2d(x, (3, 2), 2, 1, ceil_mode=True, count_include_pad=False)),
     "adaptive_avg_pool2d": ([normal(2, 3, 7, 5)], [1], lambda x: F.adaptive_avg_pool2d(x, (3, 2))),
     "adaptive_avg_pool2d_up": ([normal(3, 4, 3)], [1], lambda x: F.adaptive_avg_pool2d(x, (5, 4))),
+    # issue 11: normalisation over batch, instance and group statistics (running stats: make_norm_fixtures.py)
+    "batch_norm_train": ([normal(4, 3, 5), normal(3), normal(3)], [1, 1, 1],
+                         lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True)),
+    "batch_norm_train_2d": ([normal(2, 3, 4, 5), normal(3), normal(3)], [1, 1, 1],
+                            lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True)),
+    "batch_norm_train_1d": ([normal(6, 4)], [1], lambda x: F.batch_norm(x, None, None, training=True)),
+    "batch_norm_eval": ([normal(4, 3, 5), normal(3), positive(3), normal(3), normal(3)], [1, 0, 0, 1, 1],
+                        lambda x, m, v, w, b: F.batch_norm(x, m, v, w, b, training=False)),
+    "batch_norm_eval_2d": ([normal(2, 3, 4, 5), normal(3), positive(3)], [1, 0, 0], F.batch_norm),
+    "instance_norm": ([normal(2, 3, 6), normal(3), normal(3)], [1, 1, 1],
+                      lambda x, w, b: F.instance_norm(x, weight=w, bias=b)),
+    "instance_norm_2d": ([normal(2, 3, 4, 5)], [1], F.instance_norm),
+    "group_norm": ([normal(2, 6, 5), normal(6), normal(6)], [1, 1, 1], lambda x, w, b: F.group_norm(x, 3, w, b)),
+    "group_norm_2d": ([normal(2, 4, 3, 3)], [1], lambda x: F.group_norm(x, 2)),
 }
 
 
@@ -361,6 +376,8 @@ def main(out_dir):
     save_safetensors(f"{out_dir}/optim_late_start.safetensors", make_optim_fixtures.late_start())
     import make_cnn_fixtures  # cnn_models.safetensors: the CNN family's PyTorch twins
     make_cnn_fixtures.main(f"{out_dir}/cnn_models.safetensors")
+    import make_norm_fixtures  # norm.safetensors: running stats and state_dict names of the norm layers
+    save_safetensors(f"{out_dir}/norm.safetensors", make_norm_fixtures.norm_fixtures())
 
 
 if __name__ == "__main__":

@@ -75,6 +75,18 @@ template <class T> void rms_norm(const T* x, const T* w, T* y, T* rstd, int64_t 
 template <class T>
 void rms_norm_backward(const T* x, const T* w, const T* rstd, const T* gy, T* gx, T* gw, int64_t rows, int64_t cols);
 
+// Batch norm over x viewed as [n, c, s] (src/cpu/norm.cpp): per-channel mean,
+// biased variance and rstd = 1 / sqrt(var + eps) over (n, s); the forward
+// y = (x - mean) rstd w + b (w, b may be null); the backward's gw = sum gy xhat
+// and gb = sum gy (always written) and gx (may be null) with batch statistics
+// (training) or fixed ones (gx = gy rstd w).
+template <class T> void batch_norm_stats(const T* x, T* mean, T* var, T* rstd, int64_t n, int64_t c, int64_t s, T eps);
+template <class T>
+void batch_norm(const T* x, const T* mean, const T* rstd, const T* w, const T* b, T* y, int64_t n, int64_t c, int64_t s);
+template <class T>
+void batch_norm_backward(const T* x, const T* gy, const T* mean, const T* rstd, const T* w, T* gx, T* gw, T* gb,
+                         int64_t n, int64_t c, int64_t s, bool training);
+
 // C = alpha * op(A) @ op(B) + beta * C, row-major, through BLAS (OpenBLAS or Eigen).
 template <class T>
 void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda, const T* b,

@@ -3,3 +3,4 @@
 #include "genlab/nn/init.hpp"
 #include "genlab/nn/layers.hpp"
 #include "genlab/nn/module.hpp"
+#include "genlab/nn/norm.hpp"

@@ -10,6 +10,7 @@
 #include "genlab/ops/loss.hpp"
 #include "genlab/ops/loss_pointwise.hpp"
 #include "genlab/ops/nn.hpp"
+#include "genlab/ops/norm.hpp"
 #include "genlab/ops/pool.hpp"
 #include "genlab/ops/reduce.hpp"
 #include "genlab/ops/scatter.hpp"
