@@ -14,15 +14,16 @@ using genlab::testing::expect_error;
 
 namespace {
 // Loads `name`'s PyTorch state into `model`, runs the fixture's batch in eval
-// mode and compares logits and gradients (float32 against PyTorch's float64).
-void expect_matches_pytorch(nn::Module& model, const std::string& name) {
+// mode (or train mode: batch statistics) and compares logits and gradients
+// (float32 against PyTorch's float64), and in train mode the running statistics after.
+void expect_matches_pytorch(nn::Module& model, const std::string& name, bool train = false) {
   auto f = io::SafeTensors::open(genlab::testing::parity_dir() + "/cnn_models.safetensors");
   std::map<std::string, Tensor> state;
   const std::string prefix = name + ".state.";
   for (auto& [k, v] : f.all())
     if (k.rfind(prefix, 0) == 0) state[k.substr(prefix.size())] = v;
   model.load_state_dict(state);  // strict: every name both ways
-  model.eval();
+  model.train(train);
   const Tensor x = ops::copy_as(f.get(name + ".x"), DType::f32, Device::cpu());
   const Tensor w = ops::copy_as(f.get(name + ".w"), DType::f32, Device::cpu());
   Tensor y = model.forward(x);
@@ -37,6 +38,16 @@ void expect_matches_pytorch(nn::Module& model, const std::string& name) {
     ASSERT_EQ(g.size(), gw.size()) << name << " " << pname;
     for (size_t i = 0; i < g.size(); ++i) ASSERT_NEAR(g[i], gw[i], 2e-4 * (1 + std::abs(gw[i]))) << name << " grad " << pname << "[" << i << "]";
   }
+  if (!train) return;
+  int64_t checked = 0;
+  for (auto& [bname, b] : model.named_buffers()) {
+    auto got_b = ops::copy_as(b, DType::f64, Device::cpu()).to_vector<double>();
+    auto want_b = ops::copy_as(f.get(name + ".after." + bname), DType::f64, Device::cpu()).to_vector<double>();
+    ASSERT_EQ(got_b.size(), want_b.size()) << bname;
+    for (size_t i = 0; i < got_b.size(); ++i) ASSERT_NEAR(got_b[i], want_b[i], 1e-5 * (1 + std::abs(want_b[i]))) << name << " " << bname;
+    ++checked;
+  }
+  EXPECT_GT(checked, 0) << name << ": no buffers compared";
 }
 }  // namespace
 
@@ -51,6 +62,16 @@ TEST(CnnModels, LeNet5MatchesPyTorch) {
 TEST(CnnModels, VGGMatchesPyTorch) {
   models::VGG m(3, 5, 16, {.channels = {8, 16}, .convs_per_stage = 2, .hidden = 32});
   expect_matches_pytorch(m, "vgg");
+}
+
+TEST(CnnModels, ResNetMatchesPyTorchInTrainingMode) {
+  models::ResNet m(1, 10, {.widths = {4, 8, 16}, .blocks = {1, 2, 1}});
+  expect_matches_pytorch(m, "resnet", true);
+  const auto names = m.state_dict();
+  for (const char* want : {"conv1.weight", "bn1.running_var", "layer2.0.downsample.0.weight", "layer2.0.downsample.1.bias",
+                           "layer2.1.bn2.num_batches_tracked", "fc.bias"})
+    EXPECT_TRUE(names.count(want)) << want;
+  expect_error([] { models::ResNet(1, 10, {.widths = {4, 8}, .blocks = {1}}); }, {"ResNet", "2 widths", "1 block"}, "sizes");
 }
 
 TEST(CnnModels, DropoutOnlyInTraining) {

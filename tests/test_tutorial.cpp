@@ -12,6 +12,23 @@ TEST(Tutorial, MlpReachesBaseline) {
   EXPECT_EQ(std::system(cmd.c_str()), 0) << "see " << ::testing::TempDir() << "/mlp.log";
 }
 
+// The CNN tutorial end to end on 2 000 images: three models train, the tables,
+// the figures' JSON and a verdict are written.
+TEST(Tutorial, CnnVsMlpSmoke) {
+  const std::string dir = ::testing::TempDir() + "/t02", report = dir + "/report.md";
+  std::string cmd = "rm -rf " + dir + " && mkdir -p " + dir + " && " + std::string(GENLAB_BUILD_DIR) +
+                    "/tutorial_02_cnn_vs_mlp --schedule smoke --report " + report + " --plots " + dir + " > " + dir + "/log";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << "see " << dir << "/log";
+  std::ifstream f(report);
+  std::stringstream s;
+  s << f.rdbuf();
+  for (const char* want : {"| MLP 784-256-128-10 |", "| LeNet-5 |", "| ResNet", "shift 4 px", "**Verdict: "})
+    EXPECT_NE(s.str().find(want), std::string::npos) << want;
+  EXPECT_TRUE(s.str().find("estimate") != std::string::npos || s.str().find("rapl") != std::string::npos)
+      << "energy without its source";
+  EXPECT_TRUE(std::ifstream(dir + "/02_shift.plot.json").good());
+}
+
 TEST(Readme, ExampleIsTheOneInTheReadme) {
   auto slurp = [](const std::string& p) {
     std::ifstream f(p);

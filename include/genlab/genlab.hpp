@@ -9,6 +9,7 @@
 #include "genlab/energy/meter.hpp"
 #include "genlab/io/io.hpp"
 #include "genlab/models/cnn/lenet.hpp"
+#include "genlab/models/cnn/resnet.hpp"
 #include "genlab/models/cnn/vgg.hpp"
 #include "genlab/models/mlp.hpp"
 #include "genlab/nn/nn.hpp"
