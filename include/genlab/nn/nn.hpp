@@ -1,4 +1,5 @@
 #pragma once
+#include "genlab/nn/conv.hpp"
 #include "genlab/nn/init.hpp"
 #include "genlab/nn/layers.hpp"
 #include "genlab/nn/module.hpp"
