@@ -150,6 +150,7 @@ BOUNDARY = {
     "avg_pool2d_pad_ceil": {0: [INF, -INF, 1.0]},
     "adaptive_avg_pool2d": {0: [INF, 1.0, 1.0]},
     "conv2d_depthwise": {1: [INF, 0.0]},  # 0 * inf in the padding gives NaN, as in torch's im2col
+    "conv_transpose2d_stride2_outpad": {1: [INF, 0.0, -INF]},  # col2im sums inf - inf; the x gradient's im2col pads
 }
 
 
