@@ -346,6 +346,34 @@ int main(int argc, char** argv) {
         out.push_back({{"name", name}, {"group", "torch_ratio"}, {"genlab_s", t}});
       }
     }
+    // A DCGAN generator's upsampling step, batch 32: conv_transpose2d 128->64, 7x7->14x14 (k4 s2 p1),
+    // and bilinear x2 upsampling of (32, 64, 14, 14), forward and forward+backward
+    Tensor ux = Tensor::randn({32, 128, 7, 7}).requires_grad_(true), uw = Tensor::randn({128, 64, 4, 4}).requires_grad_(true);
+    Tensor ub = Tensor::randn({64}).requires_grad_(true), up = Tensor::randn({32, 64, 14, 14}).requires_grad_(true);
+    const ops::InterpolateOptions x2{.scale_factor = {2}, .mode = "bilinear"};
+    struct UpOp {
+      std::string name, bwd_name;
+      std::function<Tensor()> fn;
+    };
+    const std::vector<UpOp> up_ops = {
+        {"conv_transpose2d k4 s2 p1 b32 128->64 7x7", "conv_transpose2d fwd+bwd k4 s2 p1 b32 128->64 7x7",
+         [&] { return ops::conv_transpose2d(ux, uw, ub, 2, 1); }},
+        {"upsample bilinear x2 (32, 64, 14, 14)", "upsample fwd+bwd bilinear x2 (32, 64, 14, 14)",
+         [&] { return ops::interpolate(up, x2); }}};
+    for (const UpOp& op : up_ops) {
+      const double tf = median_seconds([&] {
+        autograd::NoGradGuard ng;
+        op.fn();
+      }, quick ? 3 : 7);
+      const double tb = median_seconds([&] {
+        for (Tensor* t : {&ux, &uw, &ub, &up}) t->set_grad(Tensor());
+        ops::sum(op.fn()).backward();
+      }, quick ? 3 : 7);
+      for (const auto& [name, t] : {std::pair{op.name, tf}, std::pair{op.bwd_name, tb}}) {
+        std::printf("%-48s genlab %8.3f ms\n", name.c_str(), t * 1e3);
+        out.push_back({{"name", name}, {"group", "torch_ratio"}, {"genlab_s", t}});
+      }
+    }
   }
 
   if (want("mlp")) {

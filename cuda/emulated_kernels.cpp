@@ -4,6 +4,7 @@
 #include "conv.cuh"
 #include "elementwise.cuh"
 #include "index.cuh"
+#include "interp.cuh"
 #include "loss.cuh"
 #include "norm.cuh"
 #include "optim.cuh"

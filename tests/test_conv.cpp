@@ -5,6 +5,7 @@
 // the CUDA paths' dtype rule.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -157,6 +158,145 @@ TEST(Conv, CudaPathsTakeFloat32Only) {
     expect_error([&] { ops::max_pool2d(x, 2); }, {"max_pool2d", "float32"}, "f64 pool on CUDA");
     expect_error([&] { ops::conv2d(x.to(DType::f32), Tensor::randn({2, 2, 3, 3})); }, {"conv2d", "device"},
                  "devices differ");
+  });
+}
+
+TEST(Conv, BadTransposedConvolutionsNameShapesAndParameters) {
+  const Tensor x = Tensor::randn({2, 4, 5, 5}), w = Tensor::randn({4, 3, 3, 3});
+  auto ct = [&](const Tensor& xi, const Tensor& wi, const Tensor& b, ops::Size2 s, ops::Size2 p, ops::Size2 op,
+                int64_t groups = 1, ops::Size2 d = 1) { return ops::conv_transpose2d(xi, wi, b, s, p, op, groups, d); };
+  expect_error([&] { ops::conv_transpose2d(Tensor::randn({4, 5}), w); },
+               {"conv_transpose2d", "3-d (unbatched) or 4-d", "[4, 5]"}, "rank");
+  expect_error([&] { ops::conv_transpose2d(x, Tensor::randn({4, 3, 3})); },
+               {"conv_transpose2d", "4-d weight [in_channels, out_channels / groups", "[4, 3, 3]"}, "weight rank");
+  expect_error([&] { ops::conv_transpose2d(x, Tensor::randn({3, 3, 3, 3})); },
+               {"conv_transpose2d", "[2, 4, 5, 5]", "4 channels", "[3, 3, 3, 3]", "expects 3"}, "channels vs weight");
+  expect_error([&] { ct(x, w, {}, {2, 0}, 0, 0); }, {"conv_transpose2d", "stride", "(2, 0)"}, "zero stride");
+  expect_error([&] { ct(x, w, {}, 2, 0, {1, 2}); },
+               {"output_padding (1, 2)", "smaller than either the stride (2, 2) or the dilation (1, 1)"},
+               "output_padding = stride");
+  expect_error([&] { ct(x, w, {}, 1, 0, 1, 1, {1, 2}); }, {"output_padding (1, 1)", "dilation (1, 2)"},
+               "output_padding >= stride and >= dilation in one dim");
+  EXPECT_EQ(ct(x, w, {}, 1, 0, {0, 1}, 1, {1, 2}).shape(), (Shape{2, 3, 7, 10}));  // < dilation suffices, as torch
+  expect_error([&] { ct(x, w, {}, 1, 0, -1); }, {"output_padding", "(-1, -1)"}, "negative output_padding");
+  expect_error([&] { ct(x, w, {}, 1, {0, -1}, 0); }, {"padding", "(0, -1)"}, "negative padding");
+  expect_error([&] { ct(x, w, {}, 1, 0, 0, 1, 0); }, {"dilation", "(0, 0)"}, "zero dilation");
+  expect_error([&] { ct(x, w, {}, 1, 4, 0); },
+               {"conv_transpose2d", "[2, 4, 5, 5]", "padding (4, 4)", "output of (-1, -1)", "too small"},
+               "output size below 1");
+  expect_error([&] { ct(x, w, {}, 1, 0, 0, 3); }, {"in_channels 4", "groups = 3"}, "groups");
+  expect_error([&] { ct(x, w, {}, 1, 0, 0, 0); }, {"groups", "got 0"}, "groups 0");
+  expect_error([&] { ct(x, w, Tensor::randn({4}), 1, 0, 0, 2); }, {"bias [4]", "groups = 2", "expects [6]"}, "bias");
+  expect_error([&] { ops::conv_transpose2d(x, Tensor::randn({4, 0, 3, 3})); }, {"weight [4, 0, 3, 3]", "empty"},
+               "no output channels");
+  expect_error([&] { ops::conv_transpose2d(Tensor::randn({2, 4, 0, 5}), w); }, {"[2, 4, 0, 5]", "empty"},
+               "empty spatial dim");
+  expect_error([&] { ops::conv_transpose2d(x, w.to(DType::f64)); }, {"conv_transpose2d", "dtype"}, "dtypes");
+  expect_error([&] { ops::conv_transpose1d(Tensor::randn({2, 3, 4}), Tensor::randn({3, 2, 3}), {}, 2, 0, 2); },
+               {"conv_transpose1d", "output_padding (2)", "stride (2)"}, "1-d output_padding");
+  expect_error([&] { ops::conv_transpose1d(Tensor::randn({2, 3, 4, 4}), Tensor::randn({3, 2, 3})); },
+               {"conv_transpose1d", "2-d (unbatched) or 3-d"}, "1-d rank");
+}
+
+TEST(Conv, BadInterpolationsNameShapesAndParameters) {
+  const Tensor x = Tensor::randn({2, 3, 5, 4});
+  using O = ops::InterpolateOptions;
+  expect_error([&] { ops::interpolate(x, O{.size = {7}, .mode = "bicubic"}); }, {"interpolate", "'bicubic'"}, "mode");
+  expect_error([&] { ops::interpolate(x, O{.size = {7}, .align_corners = false}); }, {"align_corners", "'nearest'"},
+               "align_corners with nearest");
+  expect_error([&] { ops::interpolate(x, O{}); }, {"size or scale_factor", "neither"}, "neither");
+  expect_error([&] { ops::interpolate(x, O{.size = {7}, .scale_factor = {2}}); }, {"size or scale_factor", "both"},
+               "both");
+  expect_error([&] { ops::interpolate(x, O{.size = {7, 6, 5}}); }, {"[2, 3, 5, 4]", "2 spatial dims", "size has 3"},
+               "size entries");
+  expect_error([&] { ops::interpolate(x, O{.scale_factor = {2, 2, 2}}); }, {"scale_factor has 3"}, "scale entries");
+  expect_error([&] { ops::interpolate(Tensor::randn({2, 3, 5}), O{.size = {7}, .mode = "bilinear"}); },
+               {"'bilinear' needs a 4-d input", "[2, 3, 5]"}, "bilinear on 3-d");
+  expect_error([&] { ops::interpolate(x, O{.size = {7}, .mode = "linear"}); }, {"'linear' needs a 3-d input"},
+               "linear on 4-d");
+  expect_error([&] { ops::interpolate(Tensor::randn({3, 5, 4}).reshape({3, 5, 4, 1, 1}), O{.size = {2}}); },
+               {"3-d [N, C, L] or 4-d", "[3, 5, 4, 1, 1]"}, "rank");
+  expect_error([&] { ops::interpolate(x, O{.scale_factor = {0.1}}); }, {"positive", "output size (0, 0)"},
+               "output size 0");
+  expect_error([&] { ops::interpolate(x, O{.size = {3, -1}}); }, {"positive", "(3, -1)"}, "negative size");
+  expect_error([&] { ops::interpolate(x, O{.scale_factor = {INFINITY}}); }, {"scale_factor inf"}, "infinite scale");
+  expect_error([&] { ops::interpolate(Tensor::randn({2, 0, 5, 4}), O{.size = {3}}); }, {"[2, 0, 5, 4]", "no channels"},
+               "no channels");
+  expect_error([&] { ops::interpolate(x, O{.size = {3}, .recompute_scale_factor = true}); },
+               {"recompute_scale_factor", "explicit size"}, "recompute with a size");
+  expect_error([&] { ops::interpolate(x.to(DType::i64), O{.size = {3}}); }, {"interpolate"}, "integer input");
+}
+
+// Values printed by PyTorch 1.13 for the same calls: a scale_factor steps by its
+// inverse, unlike the size it gives (or recompute_scale_factor).
+TEST(Conv, InterpolationAndTransposedResultsQuotedFromPyTorch) {
+  const TensorOptions f64(DType::f64);
+  const Tensor x = Tensor::arange(5, f64).reshape({1, 1, 1, 5});
+  using O = ops::InterpolateOptions;
+  expect_near(values(ops::interpolate(x, O{.scale_factor = {1.7}})), {0, 0, 1, 1, 2, 2, 3, 4}, 0);
+  expect_near(values(ops::interpolate(x, O{.size = {1, 8}})), {0, 0, 1, 1, 2, 3, 3, 4}, 0);
+  expect_near(values(ops::interpolate(x, O{.scale_factor = {1.7}, .recompute_scale_factor = true})),
+              {0, 0, 1, 1, 2, 3, 3, 4}, 0);
+  expect_near(values(ops::interpolate(x, O{.scale_factor = {1.7}, .mode = "bilinear"})),
+              {0.0, 0.3823529411764706, 0.9705882352941178, 1.5588235294117647, 2.1470588235294117, 2.735294117647059,
+               3.323529411764706, 3.9117647058823533}, 1e-12);
+  expect_near(values(ops::interpolate(x, O{.scale_factor = {1.7}, .mode = "bilinear", .recompute_scale_factor = true})),
+              {0.0, 0.4375, 1.0625, 1.6875, 2.3125, 2.9375, 3.5625, 4.0}, 1e-12);
+  expect_near(values(ops::interpolate(x, O{.size = {1, 3}, .mode = "bilinear", .align_corners = true})), {0, 2, 4}, 0);
+  const Tensor a = Tensor::arange(4, f64).reshape({1, 1, 2, 2}) + 1.0;
+  expect_near(values(ops::conv_transpose2d(a, Tensor::ones({1, 1, 2, 2}, f64), {}, 2)),
+              {1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4}, 0);
+  expect_near(values(ops::conv_transpose2d(a, Tensor::ones({1, 1, 3, 3}, f64), {}, 2, 1, 1)),
+              {1, 3, 2, 2, 4, 10, 6, 6, 3, 7, 4, 4, 3, 7, 4, 4}, 0);
+}
+
+// conv_transpose2d is conv2d's adjoint: <conv2d(u, w), x> = <u, conv_transpose2d(x, w)>
+// for the conv2d whose output has x's shape (a check that does not go through PyTorch).
+TEST(Conv, TransposedConvolutionIsTheAdjointOfConv2d) {
+  const Tensor x = Tensor::randn({2, 4, 4, 5}, DType::f64), w = Tensor::randn({4, 3, 3, 2}, DType::f64);
+  const Tensor y = ops::conv_transpose2d(x, w, {}, {2, 3}, {1, 0}, {1, 2}, 2, {1, 2});
+  const Tensor u = Tensor::randn(y.shape(), DType::f64);
+  const Tensor cu = ops::conv2d(u, w, {}, {2, 3}, {1, 0}, {1, 2}, 2);
+  ASSERT_EQ(cu.shape(), x.shape());
+  EXPECT_NEAR(ops::sum(cu * x).item<double>(), ops::sum(u * y).item<double>(), 1e-9);
+}
+
+TEST(Conv, ConvTranspose2dAndUpsampleModules) {
+  manual_seed(3);
+  nn::ConvTranspose2d ct(8, 6, 4, 2, 1, 0, 2);
+  const auto named = ct.named_parameters();
+  ASSERT_EQ(named.size(), 2u);
+  EXPECT_EQ(named[0].first, "weight");
+  EXPECT_EQ(named[1].first, "bias");
+  EXPECT_EQ(ct.weight.shape(), (Shape{8, 3, 4, 4}));
+  EXPECT_EQ(ct.bias.shape(), (Shape{6}));
+  const double bound = 1 / std::sqrt(3.0 * 16);  // torch: fan_in = weight.size(1) * kH * kW
+  for (const Tensor& p : {ct.weight, ct.bias}) {
+    const auto v = values(p);
+    EXPECT_LE(*std::max_element(v.begin(), v.end()), bound);
+    EXPECT_GE(*std::min_element(v.begin(), v.end()), -bound);
+  }
+  const auto wv = values(ct.weight);  // 384 draws: the bound is reached, not a smaller one
+  EXPECT_GT(*std::max_element(wv.begin(), wv.end()), 0.9 * bound);
+  const Tensor x = Tensor::randn({2, 8, 7, 7});
+  EXPECT_EQ(ct(x).shape(), (Shape{2, 6, 14, 14}));
+  EXPECT_EQ(ct.forward(x, {15, 14}).shape(), (Shape{2, 6, 15, 14}));
+  expect_near(values(ct.forward(x, {15, 14})),
+              values(ops::conv_transpose2d(x, ct.weight, ct.bias, 2, 1, {1, 0}, 2)), 0);
+  expect_error([&] { ct.forward(x, {16, 14}); }, {"output size of (16, 14)", "from 14 to 15"}, "output_size");
+  expect_error([&] { nn::ConvTranspose2d(8, 5, 3, 1, 0, 0, 2); }, {"out_channels 5", "groups = 2"}, "groups");
+  nn::Upsample up({.scale_factor = {2}, .mode = "bilinear", .align_corners = true});
+  EXPECT_TRUE(up.named_parameters().empty());
+  expect_near(values(up(x)), values(ops::interpolate(x, {.size = {14, 14}, .mode = "bilinear", .align_corners = true})),
+              0);
+}
+
+TEST(Conv, TransposedAndInterpolationCudaPathsTakeFloat32Only) {
+  on_emulated_device([] {
+    const Tensor x = Tensor::randn({1, 2, 5, 5}, DType::f64).to(Device::cuda());
+    expect_error([&] { ops::conv_transpose2d(x, Tensor::randn({2, 2, 3, 3}, DType::f64).to(Device::cuda())); },
+                 {"conv_transpose2d", "float32"}, "f64 conv_transpose2d on CUDA");
+    expect_error([&] { ops::interpolate(x, {.size = {7}}); }, {"interpolate", "float32"}, "f64 interpolate on CUDA");
   });
 }
 

@@ -102,6 +102,22 @@ def main():
                 F.conv2d(x, w, b, padding=1).sum().backward()
             res[f"conv2d 3x3 p1 b32 {tag}"] = median_seconds(fwd, 3 if quick else 7)
             res[f"conv2d fwd+bwd 3x3 p1 b32 {tag}"] = median_seconds(step, 3 if quick else 7)
+        # a DCGAN generator's upsampling step (benchmarks/bench.cpp, same names)
+        ux, uw = torch.randn(32, 128, 7, 7, requires_grad=True), torch.randn(128, 64, 4, 4, requires_grad=True)
+        ub, up = torch.randn(64, requires_grad=True), torch.randn(32, 64, 14, 14, requires_grad=True)
+        for name, fn in [("conv_transpose2d k4 s2 p1 b32 128->64 7x7", lambda: F.conv_transpose2d(ux, uw, ub, 2, 1)),
+                         ("upsample bilinear x2 (32, 64, 14, 14)",
+                          lambda: F.interpolate(up, scale_factor=2, mode="bilinear"))]:
+            def fwd(fn=fn):
+                with torch.no_grad():
+                    fn()
+
+            def step(fn=fn):
+                ux.grad = uw.grad = ub.grad = up.grad = None
+                fn().sum().backward()
+            op, rest = name.split(" ", 1)
+            res[name] = median_seconds(fwd, 3 if quick else 7)
+            res[f"{op} fwd+bwd {rest}"] = median_seconds(step, 3 if quick else 7)
     if only in ("", "mlp"):
         res["MLP epoch 784-256-128-10 b128 Adam"] = mlp_epoch(3)
     with open(out, "w") as f:

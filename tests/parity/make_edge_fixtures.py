@@ -155,6 +155,7 @@ BOUNDARY = {
     **{op: {0: [1.0]} for op in ["batch_norm_train", "batch_norm_train_2d", "batch_norm_train_1d", "instance_norm",
                                  "instance_norm_2d", "group_norm", "group_norm_2d"]},
     "batch_norm_eval": {2: [0.0]},  # running_var 0: rstd = 1 / sqrt(eps)
+    "conv_transpose2d_stride2_outpad": {1: [INF, 0.0, -INF]},  # col2im sums inf - inf; the x gradient's im2col pads
 }
 
 

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "genlab/backend/interp.hpp"
 #include "genlab/core/dtype.hpp"
 #include "genlab/core/shape.hpp"
 
@@ -150,6 +151,12 @@ template <class T> void max_pool2d_backward(const Pool2dGeom& g, const T* gy, co
 template <class T> void avg_pool2d(const Pool2dGeom& g, const T* x, T* y, bool count_include_pad, bool adaptive);
 template <class T>
 void avg_pool2d_backward(const Pool2dGeom& g, const T* gy, T* gx, bool count_include_pad, bool adaptive);
+
+// interpolate's nearest and (bi)linear modes (sources and weights: backend/interp.hpp):
+// y [planes, oh, ow] from x [planes, h, w]. The backward adds each output's
+// gradient onto the inputs it read, with their weights, into gx (overwritten).
+template <class T> void interpolate2d(const Interp2dGeom& g, const T* x, T* y);
+template <class T> void interpolate2d_backward(const Interp2dGeom& g, const T* gy, T* gx);
 
 // Strided copy with dtype conversion: dst (contiguous) = src viewed through shape/strides.
 void copy_strided(const void* src, DType src_t, const Strides& src_strides, int64_t src_offset, void* dst, DType dst_t,

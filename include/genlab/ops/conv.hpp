@@ -137,17 +137,18 @@ inline void conv2d_backward_cuda(const cpu::Conv2dGeom& g, const float* x, const
   }
 }
 
+// The device column buffer of one sample for the CUDA paths above (none on the CPU, or for a pointwise kernel).
+inline Tensor conv_cols(const cpu::Conv2dGeom& g, const Tensor& like) {
+  return like.device().is_cuda() && !g.pointwise() ? empty_like(like, {g.c * g.kh * g.kw * g.cols()}) : Tensor();
+}
+
 // The convolution of a batched 4-d x with a 4-d weight, geometry checked.
 inline Tensor conv2d_core(const cpu::Conv2dGeom& g, const Tensor& x, const Tensor& w, const Tensor& b) {
   Tensor xd = dense(x.detach()), wd = dense(w.detach()), bd = b.defined() ? dense(b.detach()) : Tensor();
   Tensor y = empty_like(x, {g.n, g.co, g.oh, g.ow});
-  const bool cuda_dev = x.device().is_cuda();
-  auto cols_buffer = [g, cuda_dev](const Tensor& like) {
-    return cuda_dev && !g.pointwise() ? empty_like(like, {g.c * g.kh * g.kw * g.cols()}) : Tensor();
-  };
-  if (cuda_dev) {
+  if (x.device().is_cuda()) {
     check_cuda_f32("conv2d", x);
-    Tensor cols = cols_buffer(x);
+    Tensor cols = conv_cols(g, x);
     conv2d_cuda(g, xd.data<float>(), wd.data<float>(), bd.defined() ? bd.data<float>() : nullptr, y.data<float>(), cols);
   } else {
     dispatch_float(x.dtype(), "conv2d", [&]<class T>() {
@@ -161,7 +162,7 @@ inline Tensor conv2d_core(const cpu::Conv2dGeom& g, const Tensor& x, const Tenso
       Tensor gx = need_x ? empty_like(gd, xd.shape()) : Tensor(), gw = need_w ? empty_like(gd, wd.shape()) : Tensor();
       if (gd.device().is_cuda()) {
         if (need_w && (g.n == 0 || g.rows() == 0)) gw.fill_(0.0);
-        Tensor cols = cols_buffer(gd);
+        Tensor cols = conv_cols(g, gd);
         conv2d_backward_cuda(g, xd.data<float>(), wd.data<float>(), gd.data<float>(),
                              need_x ? gx.data<float>() : nullptr, need_w ? gw.data<float>() : nullptr, cols);
       } else {
