@@ -12,6 +12,8 @@
 #include "genlab/ops/nn.hpp"
 #include "genlab/ops/pool.hpp"
 #include "genlab/ops/reduce.hpp"
+#include "genlab/ops/rnn.hpp"
+#include "genlab/ops/rnn_cell.hpp"
 #include "genlab/ops/scatter.hpp"
 #include "genlab/ops/shape.hpp"
 #include "genlab/ops/sort.hpp"
