@@ -2,3 +2,4 @@
 #include "genlab/nn/init.hpp"
 #include "genlab/nn/layers.hpp"
 #include "genlab/nn/module.hpp"
+#include "genlab/nn/rnn.hpp"
