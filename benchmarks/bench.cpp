@@ -4,7 +4,7 @@
 // `--only cuda` (never part of the default set) measures the CUDA backend
 // where a device exists: matmul against one raw cuBLAS call, our kernels
 // against the device's copy bandwidth, and the MLP epoch against the CPU.
-//   genlab_bench OUT.json [--quick] [--only matmul|ops|conv|mlp|threads|cuda]
+//   genlab_bench OUT.json [--quick] [--only matmul|ops|conv|rnn|mlp|threads|cuda]
 #include <cblas.h>
 #include <omp.h>
 
@@ -239,7 +239,7 @@ json cuda_part(const data::TensorDataset& train, bool quick) {
 int main(int argc, char** argv) {
   cpu::restart_with_right_blas_core(argv);  // once, if OpenBLAS picked kernels below this CPU
   if (argc < 2) {
-    std::fprintf(stderr, "usage: genlab_bench OUT.json [--quick] [--only matmul|ops|conv|mlp|threads|cuda]\n");
+    std::fprintf(stderr, "usage: genlab_bench OUT.json [--quick] [--only matmul|ops|conv|rnn|mlp|threads|cuda]\n");
     return 2;
   }
   bool quick = false;
@@ -371,6 +371,34 @@ int main(int argc, char** argv) {
       }, quick ? 3 : 7);
       for (const auto& [name, t] : {std::pair{op.name, tf}, std::pair{op.bwd_name, tb}}) {
         std::printf("%-48s genlab %8.3f ms\n", name.c_str(), t * 1e3);
+        out.push_back({{"name", name}, {"group", "torch_ratio"}, {"genlab_s", t}});
+      }
+    }
+  }
+
+  if (want("rnn")) {
+    // issue 11: LSTM and GRU forward+backward (seq 64, batch 32, input 128, hidden 256) against
+    // PyTorch (group torch_ratio; the issue's bar is 1.2 on 2 threads), and the forward alone
+    for (const char* kind : {"LSTM", "GRU"}) {
+      nn::RNNOptions o{.input_size = 128, .hidden_size = 256};
+      std::shared_ptr<nn::RNNBase> m;
+      if (kind == std::string("LSTM")) m = std::make_shared<nn::LSTM>(o); else m = std::make_shared<nn::GRU>(o);
+      auto run = [&](const Tensor& x) {
+        if (auto* l = dynamic_cast<nn::LSTM*>(m.get())) return l->forward(x).first;
+        return static_cast<nn::GRU*>(m.get())->forward(x).first;
+      };
+      Tensor x = Tensor::randn({64, 32, 128}).requires_grad_(true);
+      const double tf = median_seconds([&] {
+        autograd::NoGradGuard ng;
+        run(x);
+      }, quick ? 3 : 7);
+      const double tb = median_seconds([&] {
+        x.set_grad(Tensor()), m->zero_grad();
+        ops::sum(run(x)).backward();
+      }, quick ? 3 : 7);
+      const std::string tag = std::string(kind) + " seq64 b32 128->256";
+      for (const auto& [name, t] : {std::pair{tag, tf}, std::pair{std::string(kind) + " fwd+bwd seq64 b32 128->256", tb}}) {
+        std::printf("%-42s genlab %8.2f ms\n", name.c_str(), t * 1e3);
         out.push_back({{"name", name}, {"group", "torch_ratio"}, {"genlab_s", t}});
       }
     }

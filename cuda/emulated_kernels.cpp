@@ -9,6 +9,7 @@
 #include "norm.cuh"
 #include "optim.cuh"
 #include "reduce.cuh"
+#include "rnn.cuh"
 #include "softmax.cuh"
 #include "sort.cuh"
 #include "emulated.hpp"

@@ -8,6 +8,7 @@
 #include "norm.cuh"
 #include "optim.cuh"
 #include "reduce.cuh"
+#include "rnn.cuh"
 #include "softmax.cuh"
 #include "sort.cuh"
 #include "gpu_launch.cuh"

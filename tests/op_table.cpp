@@ -27,6 +27,19 @@ Tensor with_ignored(const Tensor& t, int64_t pos) {
   v[size_t(pos)] = -100;
   return Tensor::from_vector(v, t.shape());
 }
+// Batch sizes of rows with lengths max(1, T - b) for gates_x [T, B, ...] (rnn_reference.py's
+// packed_lengths); none for another rank, where the op raises.
+std::vector<int64_t> packed_sizes(const Tensor& gx) {
+  if (gx.dim() != 3) return {};
+  std::vector<int64_t> sizes;
+  const int64_t T = gx.shape()[0], B = gx.shape()[1];
+  for (int64_t t = 0; t < T; ++t) {
+    int64_t n = 0;
+    for (int64_t b = 0; b < B; ++b) n += std::max<int64_t>(1, T - b) > t;
+    sizes.push_back(n);
+  }
+  return sizes;
+}
 }  // namespace
 
 const std::vector<OpCase>& op_table() {
@@ -341,6 +354,26 @@ const std::vector<OpCase>& op_table() {
        [](V x) { return interpolate(x[0], {.size = {10}, .mode = "linear"}); }, true},
       {"interpolate_linear_align_scale", "interp", {N({2, 3, 6})}, {1},
        [](V x) { return interpolate(x[0], {.scale_factor = {1.5}, .mode = "linear", .align_corners = true}); }, true},
+      // issue 11: recurrent cells and whole-sequence recurrences; "packed" rows run rows of lengths
+      // max(1, T - b) (rnn_reference.py's packed_lengths)
+      {"lstm_cell_pointwise", "rnn", {N({4, 12}), N({4, 12}), N({4, 3})}, {1, 1, 1}, [](V x) {
+         auto hc = lstm_cell_pointwise(x[0], x[1], x[2]);
+         return stack({hc.first, hc.second}, 0);
+       }, true},
+      {"gru_cell_pointwise", "rnn", {N({4, 9}), N({4, 9}), N({4, 3})}, {1, 1, 1},
+       [](V x) { return gru_cell_pointwise(x[0], x[1], x[2]); }, true},
+      {"lstm_recurrence", "rnn", {N({3, 4, 8}), N({8, 2}), N({4, 2}), N({4, 2})}, {1, 1, 1, 1},
+       [](V x) { return lstm_recurrence(x[0], x[1], x[2], x[3]); }, true},
+      {"lstm_recurrence_packed_reverse", "rnn", {N({3, 4, 8}), N({8, 2}), N({4, 2}), N({4, 2})}, {1, 1, 1, 1},
+       [](V x) { return lstm_recurrence(x[0], x[1], x[2], x[3], packed_sizes(x[0]), true); }, true},
+      {"gru_recurrence", "rnn", {N({3, 4, 6}), N({6, 2}), N({6}), N({4, 2})}, {1, 1, 1, 1},
+       [](V x) { return gru_recurrence(x[0], x[1], x[2], x[3]); }, true},
+      {"gru_recurrence_packed", "rnn", {N({3, 4, 6}), N({6, 2}), N({6}), N({4, 2})}, {1, 1, 1, 1},
+       [](V x) { return gru_recurrence(x[0], x[1], x[2], x[3], packed_sizes(x[0])); }, true},
+      {"rnn_recurrence_tanh", "rnn", {N({3, 4, 5}), N({5, 5}), N({4, 5})}, {1, 1, 1},
+       [](V x) { return rnn_recurrence(x[0], x[1], x[2]); }, true},
+      {"rnn_recurrence_relu_packed_reverse", "rnn", {N({3, 4, 5}), N({5, 5}), N({4, 5})}, {1, 1, 1},
+       [](V x) { return rnn_recurrence(x[0], x[1], x[2], packed_sizes(x[0]), true, true); }, true},
   };
   return table;
 }

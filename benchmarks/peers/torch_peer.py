@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """PyTorch peer for genlab_bench: the same ops and MLP epoch, at a given thread count.
 
-  /usr/bin/python3 benchmarks/peers/torch_peer.py THREADS OUT.json [--quick] [--only ops|conv|mlp]
+  /usr/bin/python3 benchmarks/peers/torch_peer.py THREADS OUT.json [--quick] [--only ops|conv|rnn|mlp]
 The caller runs it with and without OPENBLAS_NUM_THREADS=1 and keeps the best.
 """
 import gzip
@@ -118,6 +118,21 @@ def main():
             op, rest = name.split(" ", 1)
             res[name] = median_seconds(fwd, 3 if quick else 7)
             res[f"{op} fwd+bwd {rest}"] = median_seconds(step, 3 if quick else 7)
+    if only in ("", "rnn"):  # issue 11: the same names as benchmarks/bench.cpp's rnn part
+        for kind in ("LSTM", "GRU"):
+            m = getattr(torch.nn, kind)(128, 256)
+            x = torch.randn(64, 32, 128, requires_grad=True)
+
+            def fwd():
+                with torch.no_grad():
+                    m(x)
+
+            def step():
+                x.grad = None
+                m.zero_grad(set_to_none=True)
+                m(x)[0].sum().backward()
+            res[f"{kind} seq64 b32 128->256"] = median_seconds(fwd, 3 if quick else 7)
+            res[f"{kind} fwd+bwd seq64 b32 128->256"] = median_seconds(step, 3 if quick else 7)
     if only in ("", "mlp"):
         res["MLP epoch 784-256-128-10 b128 Adam"] = mlp_epoch(3)
     with open(out, "w") as f:

@@ -21,6 +21,8 @@ import sys
 import torch
 import torch.nn.functional as F
 
+import rnn_reference as rnn
+
 torch.manual_seed(1234)
 
 
@@ -334,6 +336,24 @@ CASES = {
     "interpolate_linear": ([normal(2, 3, 7)], [1], lambda x: F.interpolate(x, size=10, mode="linear")),
     "interpolate_linear_align_scale": ([normal(2, 3, 6)], [1],
                                        lambda x: F.interpolate(x, scale_factor=1.5, mode="linear", align_corners=True)),
+    # issue 11: recurrent cells and whole-sequence recurrences (references in rnn_reference.py)
+    "lstm_cell_pointwise": ([normal(4, 12), normal(4, 12), normal(4, 3)], [1, 1, 1],
+                            lambda gx, gh, c: torch.stack(rnn.lstm_cell_pointwise(gx, gh, c))),
+    "gru_cell_pointwise": ([normal(4, 9), normal(4, 9), normal(4, 3)], [1, 1, 1], rnn.gru_cell_pointwise),
+    "lstm_recurrence": ([normal(3, 4, 8), normal(8, 2), normal(4, 2), normal(4, 2)], [1, 1, 1, 1],
+                        lambda gx, w, h, c: rnn.recurrence("lstm", gx, w, h, c)),
+    "lstm_recurrence_packed_reverse": ([normal(3, 4, 8), normal(8, 2), normal(4, 2), normal(4, 2)], [1, 1, 1, 1],
+                                       lambda gx, w, h, c: rnn.recurrence("lstm", gx, w, h, c, packed=True,
+                                                                          reverse=True)),
+    "gru_recurrence": ([normal(3, 4, 6), normal(6, 2), normal(6), normal(4, 2)], [1, 1, 1, 1],
+                       lambda gx, w, b, h: rnn.recurrence("gru", gx, w, h, b_hh=b)),
+    "gru_recurrence_packed": ([normal(3, 4, 6), normal(6, 2), normal(6), normal(4, 2)], [1, 1, 1, 1],
+                              lambda gx, w, b, h: rnn.recurrence("gru", gx, w, h, b_hh=b, packed=True)),
+    "rnn_recurrence_tanh": ([normal(3, 4, 5), normal(5, 5), normal(4, 5)], [1, 1, 1],
+                            lambda gx, w, h: rnn.recurrence("tanh", gx, w, h)),
+    "rnn_recurrence_relu_packed_reverse": ([normal(3, 4, 5), normal(5, 5), normal(4, 5)], [1, 1, 1],
+                                           lambda gx, w, h: rnn.recurrence("relu", gx, w, h, packed=True,
+                                                                           reverse=True)),
 }
 
 

@@ -162,6 +162,24 @@ template <class T> void interpolate2d_backward(const Interp2dGeom& g, const T* g
 void copy_strided(const void* src, DType src_t, const Strides& src_strides, int64_t src_offset, void* dst, DType dst_t,
                   const Strides& dst_strides, int64_t dst_offset, const Shape& shape);
 
+// The pointwise halves of the recurrent cells, over b rows of hidden size h
+// (the GEMMs are the callers'). LSTM: gx, gh [b, 4h] in PyTorch's gate order
+// i, f, g, o; c = f c_prev + i g, h = o tanh(c); act [b, 4h] keeps the
+// activated gates for the backward, which gives the gates' gradient (the same
+// for gx and gh) and c_prev's from those of h and c. GRU: gx, gh [b, 3h] in the
+// order r, z, n, gh including b_hh; n = tanh(gx_n + r gh_n), h = (1 - z) n +
+// z h_prev; act [b, 3h] keeps r, z, n.
+template <class T>
+void lstm_cell(const T* gx, const T* gh, const T* c_prev, T* h, T* c, T* act, int64_t b, int64_t hd);
+template <class T>
+void lstm_cell_backward(const T* act, const T* c_prev, const T* c, const T* gh, const T* gc, T* ggates, T* gc_prev,
+                        int64_t b, int64_t hd);
+template <class T>
+void gru_cell(const T* gx, const T* gh, const T* h_prev, T* h, T* act, int64_t b, int64_t hd);
+template <class T>
+void gru_cell_backward(const T* act, const T* gh, const T* h_prev, const T* gy, T* ggx, T* ggh, T* gh_prev, int64_t b,
+                       int64_t hd);
+
 // Optimizer kernels, each over all of an optimizer's parameters in one
 // parallel region (a model's small biases would not be worth a region each).
 // One parameter's buffers: values, gradient, optimizer state, length.

@@ -4,3 +4,4 @@
 #include "genlab/nn/layers.hpp"
 #include "genlab/nn/module.hpp"
 #include "genlab/nn/norm.hpp"
+#include "genlab/nn/rnn.hpp"

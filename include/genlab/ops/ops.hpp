@@ -15,6 +15,8 @@
 #include "genlab/ops/norm.hpp"
 #include "genlab/ops/pool.hpp"
 #include "genlab/ops/reduce.hpp"
+#include "genlab/ops/rnn.hpp"
+#include "genlab/ops/rnn_cell.hpp"
 #include "genlab/ops/scatter.hpp"
 #include "genlab/ops/shape.hpp"
 #include "genlab/ops/sort.hpp"
