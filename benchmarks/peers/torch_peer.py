@@ -102,6 +102,22 @@ def main():
                 F.conv2d(x, w, b, padding=1).sum().backward()
             res[f"conv2d 3x3 p1 b32 {tag}"] = median_seconds(fwd, 3 if quick else 7)
             res[f"conv2d fwd+bwd 3x3 p1 b32 {tag}"] = median_seconds(step, 3 if quick else 7)
+        for shape in [(32, 64, 28, 28), (32, 128, 14, 14)]:  # batch_norm in training, as benchmarks/bench.cpp
+            c = shape[1]
+            x = torch.randn(shape, requires_grad=True)
+            w, b = torch.randn(c, requires_grad=True), torch.randn(c, requires_grad=True)
+            rm, rv = torch.zeros(c), torch.ones(c)
+            tag = "[" + ", ".join(map(str, shape)) + "]"
+
+            def bn_fwd():
+                with torch.no_grad():
+                    F.batch_norm(x, rm, rv, w, b, training=True)
+
+            def bn_step():
+                x.grad = w.grad = b.grad = None
+                F.batch_norm(x, rm, rv, w, b, training=True).sum().backward()
+            res[f"batch_norm train {tag}"] = median_seconds(bn_fwd, reps)
+            res[f"batch_norm fwd+bwd train {tag}"] = median_seconds(bn_step, reps)
     if only in ("", "mlp"):
         res["MLP epoch 784-256-128-10 b128 Adam"] = mlp_epoch(3)
     with open(out, "w") as f:
