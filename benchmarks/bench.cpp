@@ -374,6 +374,26 @@ int main(int argc, char** argv) {
         out.push_back({{"name", name}, {"group", "torch_ratio"}, {"genlab_s", t}});
       }
     }
+    // issue 11: batch_norm in training (batch statistics, running stats updated) forward and
+    // forward+backward on ResNet shapes against PyTorch (group torch_ratio)
+    for (const Shape& shape : {Shape{32, 64, 28, 28}, Shape{32, 128, 14, 14}}) {
+      const int64_t c = shape[1];
+      Tensor x = Tensor::randn(shape).requires_grad_(true), w = Tensor::randn({c}).requires_grad_(true);
+      Tensor b = Tensor::randn({c}).requires_grad_(true), rm = Tensor::zeros({c}), rv = Tensor::ones({c});
+      const double tf = median_seconds([&] {
+        autograd::NoGradGuard ng;
+        ops::batch_norm(x, rm, rv, w, b, true);
+      }, reps);
+      const double tb = median_seconds([&] {
+        x.set_grad(Tensor()), w.set_grad(Tensor()), b.set_grad(Tensor());
+        ops::sum(ops::batch_norm(x, rm, rv, w, b, true)).backward();
+      }, reps);
+      for (const auto& [name, t] : {std::pair{"batch_norm train " + shape_str(shape), tf},
+                                    std::pair{"batch_norm fwd+bwd train " + shape_str(shape), tb}}) {
+        std::printf("%-42s genlab %8.3f ms\n", name.c_str(), t * 1e3);
+        out.push_back({{"name", name}, {"group", "torch_ratio"}, {"genlab_s", t}});
+      }
+    }
   }
 
   if (want("rnn")) {

@@ -118,6 +118,22 @@ def main():
             op, rest = name.split(" ", 1)
             res[name] = median_seconds(fwd, 3 if quick else 7)
             res[f"{op} fwd+bwd {rest}"] = median_seconds(step, 3 if quick else 7)
+        for shape in [(32, 64, 28, 28), (32, 128, 14, 14)]:  # batch_norm in training, as benchmarks/bench.cpp
+            c = shape[1]
+            x = torch.randn(shape, requires_grad=True)
+            w, b = torch.randn(c, requires_grad=True), torch.randn(c, requires_grad=True)
+            rm, rv = torch.zeros(c), torch.ones(c)
+            tag = "[" + ", ".join(map(str, shape)) + "]"
+
+            def bn_fwd():
+                with torch.no_grad():
+                    F.batch_norm(x, rm, rv, w, b, training=True)
+
+            def bn_step():
+                x.grad = w.grad = b.grad = None
+                F.batch_norm(x, rm, rv, w, b, training=True).sum().backward()
+            res[f"batch_norm train {tag}"] = median_seconds(bn_fwd, reps)
+            res[f"batch_norm fwd+bwd train {tag}"] = median_seconds(bn_step, reps)
     if only in ("", "rnn"):  # issue 11: the same names as benchmarks/bench.cpp's rnn part
         for kind in ("LSTM", "GRU"):
             m = getattr(torch.nn, kind)(128, 256)
