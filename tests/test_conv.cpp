@@ -259,6 +259,12 @@ TEST(Conv, TransposedConvolutionIsTheAdjointOfConv2d) {
   const Tensor cu = ops::conv2d(u, w, {}, {2, 3}, {1, 0}, {1, 2}, 2);
   ASSERT_EQ(cu.shape(), x.shape());
   EXPECT_NEAR(ops::sum(cu * x).item<double>(), ops::sum(u * y).item<double>(), 1e-9);
+  // conv_transpose1d (here unbatched) is conv_transpose2d over a height of 1
+  const Tensor s = Tensor::randn({3, 7}, DType::f64), k = Tensor::randn({3, 4, 3}, DType::f64);
+  const Tensor y1 = ops::conv_transpose1d(s, k, {}, 2, 1, 1, 1, 2);
+  EXPECT_EQ(y1.shape(), (Shape{4, 16}));
+  expect_near(values(y1), values(ops::conv_transpose2d(s.reshape({3, 1, 7}), k.reshape({3, 4, 1, 3}), {}, {1, 2},
+                                                       {0, 1}, {0, 1}, 1, {1, 2})), 1e-12);
 }
 
 TEST(Conv, ConvTranspose2dAndUpsampleModules) {
