@@ -150,6 +150,26 @@ TEST(Conv, ThreadedPathsMatchOneThread) {
   set_num_threads(before);
 }
 
+// interpolate's planes spread over the threads give what one thread gives, forward and backward.
+TEST(Conv, InterpolationThreadsMatchOneThread) {
+  const int before = num_threads();
+  const Tensor x = Tensor::randn({4, 16, 20, 24}, DType::f64);
+  for (const char* mode : {"nearest", "bilinear"}) {
+    std::vector<std::vector<double>> runs;
+    for (int t : {1, 2}) {
+      set_num_threads(t);
+      Tensor xg = x.detach().requires_grad_(true);
+      Tensor y = ops::interpolate(xg, {.scale_factor = {2.3, 1.7}, .mode = mode});
+      ops::sum(y * y).backward();
+      std::vector<double> r = values(y), gx = values(xg.grad());
+      r.insert(r.end(), gx.begin(), gx.end());
+      runs.push_back(r);
+    }
+    EXPECT_EQ(runs[0], runs[1]) << mode;
+  }
+  set_num_threads(before);
+}
+
 TEST(Conv, CudaPathsTakeFloat32Only) {
   on_emulated_device([] {
     const Tensor x = Tensor::randn({1, 2, 5, 5}, DType::f64).to(Device::cuda());
