@@ -150,6 +150,26 @@ TEST(Conv, ThreadedPathsMatchOneThread) {
   set_num_threads(before);
 }
 
+// interpolate's planes spread over the threads give what one thread gives, forward and backward.
+TEST(Conv, InterpolationThreadsMatchOneThread) {
+  const int before = num_threads();
+  const Tensor x = Tensor::randn({4, 16, 20, 24}, DType::f64);
+  for (const char* mode : {"nearest", "bilinear"}) {
+    std::vector<std::vector<double>> runs;
+    for (int t : {1, 2}) {
+      set_num_threads(t);
+      Tensor xg = x.detach().requires_grad_(true);
+      Tensor y = ops::interpolate(xg, {.scale_factor = {2.3, 1.7}, .mode = mode});
+      ops::sum(y * y).backward();
+      std::vector<double> r = values(y), gx = values(xg.grad());
+      r.insert(r.end(), gx.begin(), gx.end());
+      runs.push_back(r);
+    }
+    EXPECT_EQ(runs[0], runs[1]) << mode;
+  }
+  set_num_threads(before);
+}
+
 TEST(Conv, CudaPathsTakeFloat32Only) {
   on_emulated_device([] {
     const Tensor x = Tensor::randn({1, 2, 5, 5}, DType::f64).to(Device::cuda());
@@ -259,6 +279,12 @@ TEST(Conv, TransposedConvolutionIsTheAdjointOfConv2d) {
   const Tensor cu = ops::conv2d(u, w, {}, {2, 3}, {1, 0}, {1, 2}, 2);
   ASSERT_EQ(cu.shape(), x.shape());
   EXPECT_NEAR(ops::sum(cu * x).item<double>(), ops::sum(u * y).item<double>(), 1e-9);
+  // conv_transpose1d (here unbatched) is conv_transpose2d over a height of 1
+  const Tensor s = Tensor::randn({3, 7}, DType::f64), k = Tensor::randn({3, 4, 3}, DType::f64);
+  const Tensor y1 = ops::conv_transpose1d(s, k, {}, 2, 1, 1, 1, 2);
+  EXPECT_EQ(y1.shape(), (Shape{4, 16}));
+  expect_near(values(y1), values(ops::conv_transpose2d(s.reshape({3, 1, 7}), k.reshape({3, 4, 1, 3}), {}, {1, 2},
+                                                       {0, 1}, {0, 1}, 1, {1, 2})), 1e-12);
 }
 
 TEST(Conv, ConvTranspose2dAndUpsampleModules) {
