@@ -7,7 +7,7 @@ JOBS ?= 2
 CMAKE_FLAGS ?=
 PY := /usr/bin/python3
 
-.PHONY: all deps configure build test tour bench sanitize tsan fuzz eigen clang-cmake4 offline-deps-check gpu-check docs clean
+.PHONY: all deps configure build test tour papers bench sanitize tsan fuzz eigen clang-cmake4 offline-deps-check gpu-check docs clean
 
 all: build
 
@@ -34,6 +34,10 @@ tour: build
 
 bench: build
 	bash scripts/bench.sh $(BUILD)
+
+# Every tutorial's full schedule -> papers/NN_name.md (hours on 2 cores; not run by CI).
+papers: build
+	bash scripts/papers.sh $(BUILD)
 
 # ASan + UBSan build of the test suite, and bounded libFuzzer runs of the file parsers.
 sanitize: deps

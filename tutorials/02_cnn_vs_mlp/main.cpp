@@ -116,7 +116,9 @@ int main(int argc, char** argv) {
                fmt("%.1f", r.train_seconds) + " | " + fmt("%.0f", r.images_per_second) + " | " + r.energy + " |\n";
     std::string shift_table = "| model |";
     for (int64_t d = 0; d <= max_shift; ++d) shift_table += " shift " + std::to_string(d) + " px |";
-    shift_table += "\n|---|" + std::string(size_t(max_shift + 1) * 4, '-') + "\n";
+    shift_table += "\n|---|";
+    for (int64_t d = 0; d <= max_shift; ++d) shift_table += "---|";
+    shift_table += "\n";
     for (const auto& r : runs) {
       shift_table += "| " + r.name + " |";
       for (double a : r.shift_accuracy) shift_table += " " + fmt("%.4f", a) + " |";

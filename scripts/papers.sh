@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# make papers: each tutorial's full schedule, written to papers/NN_name.md (the
+# head is the tutorial's paper.md; the measured tables and plots are appended).
+# Hours on 2 cores; not part of CI.
+set -euo pipefail
+BUILD=${1:-build}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+mkdir -p "$ROOT/papers/plots"
+for t in 02_cnn_vs_mlp; do
+  out="$ROOT/papers/$t.md"
+  cp "$ROOT/tutorials/$t/paper.md" "$out"
+  echo >> "$out"
+  "$ROOT/$BUILD/tutorial_$t" --schedule full --report "$out" --plots "$ROOT/papers/plots"
+done
+/usr/bin/python3 "$ROOT/scripts/plot.py" "$ROOT"/papers/plots/*.plot.json
