@@ -73,4 +73,4 @@ docs: build
 	bash scripts/gen_ops_doc.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD) build-asan build-tsan build-fuzz build-eigen build-clang build-offline build-gpu
+	rm -rf $(BUILD) build-asan build-tsan build-eigen build-clang build-offline build-gpu

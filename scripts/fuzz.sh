@@ -3,10 +3,9 @@
 # FUZZ_SECONDS per target (default 60).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-B="$ROOT/build-fuzz"
 SECS=${FUZZ_SECONDS:-60}
-CC=clang CXX=clang++ cmake -S "$ROOT" -B "$B" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGENLAB_FUZZ=ON -DGENLAB_SANITIZE=ON \
-  -DGENLAB_CUDA=OFF -DGENLAB_BUILD_BENCHMARKS=OFF -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link" >/dev/null
+# the sanitizer build's folder: after `make sanitize` only the fuzz targets are left to build
+source "$ROOT/scripts/asan_configure.sh"
 cmake --build "$B" -j2 --target fuzz_safetensors fuzz_idx fuzz_corpora
 export ASAN_OPTIONS=detect_leaks=0
 # seed corpora: a real safetensors file and a small IDX file

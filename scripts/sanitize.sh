@@ -1,10 +1,8 @@
 #!/usr/bin/env bash
-# ASan + UBSan build of the library and the unit tests (tutorial/bench targets skipped).
+# ASan + UBSan build (clang) of the library and the unit tests (tutorial/bench targets skipped).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-B="$ROOT/build-asan"
-cmake -S "$ROOT" -B "$B" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGENLAB_SANITIZE=ON -DGENLAB_CUDA=OFF \
-  -DGENLAB_BUILD_BENCHMARKS=OFF >/dev/null
+source "$ROOT/scripts/asan_configure.sh"
 cmake --build "$B" -j2 --target genlab_tests genlab_ops genlab_gpu_tests
 # OpenMP's runtime keeps thread pools alive at exit; leak checks would only report those.
 export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
