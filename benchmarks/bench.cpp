@@ -4,7 +4,7 @@
 // `--only cuda` (never part of the default set) measures the CUDA backend
 // where a device exists: matmul against one raw cuBLAS call, our kernels
 // against the device's copy bandwidth, and the MLP epoch against the CPU.
-//   genlab_bench OUT.json [--quick] [--only matmul|ops|conv|rnn|mlp|threads|cuda]
+//   genlab_bench OUT.json [--quick] [--only matmul|ops|conv|rnn|train|mlp|threads|cuda]
 #include <cblas.h>
 #include <omp.h>
 
@@ -240,7 +240,7 @@ json cuda_part(const data::TensorDataset& train, bool quick) {
 int main(int argc, char** argv) {
   cpu::restart_with_right_blas_core(argv);  // once, if OpenBLAS picked kernels below this CPU
   if (argc < 2) {
-    std::fprintf(stderr, "usage: genlab_bench OUT.json [--quick] [--only matmul|ops|conv|rnn|mlp|threads|cuda]\n");
+    std::fprintf(stderr, "usage: genlab_bench OUT.json [--quick] [--only matmul|ops|conv|rnn|train|mlp|threads|cuda]\n");
     return 2;
   }
   bool quick = false;
@@ -324,6 +324,7 @@ int main(int argc, char** argv) {
 
   if (want("conv")) bench::conv_part(out, quick, reps);
   if (want("rnn")) bench::rnn_part(out, quick);
+  if (want("train")) bench::train_part(out, quick);
 
   if (want("mlp")) {
     auto train = data::fashion_mnist("train");

@@ -3,14 +3,18 @@
 //   conv_part: conv2d on 3x3 ResNet shapes, conv_transpose2d and bilinear
 //              upsampling of a DCGAN step, batch_norm in training
 //   rnn_part:  LSTM and GRU (seq 64, batch 32, 128 -> 256)
+//   train_part: one training step (forward, backward, Adam) of the tutorials'
+//              models: ResNet and LeNet-5 on Fashion-MNIST batches, the row-by-row
+//              LSTM classifier and the char-LSTM of tutorial 03 (images/s, sequences/s)
 // Each forward alone and forward+backward, medians.
 #include <functional>
 #include <string>
 #include <vector>
 
+#include <genlab/models/rnn/char_lm.hpp>
+
 #include "common.hpp"
 #include "families.hpp"
-
 
 namespace genlab::bench {
 
@@ -67,6 +71,20 @@ void conv_part(nlohmann::json& out, bool quick, int reps) {
       out.push_back({{"name", name}, {"group", "torch_ratio"}, {"genlab_s", t}});
     }
   }
+  // issue 11: max_pool2d 2x2 (ResNet/VGG-style downsampling) forward and forward+backward
+  Tensor mp = Tensor::randn({32, 64, 28, 28}).requires_grad_(true);
+  const double mf = median_seconds([&] {
+    autograd::NoGradGuard ng;
+    ops::max_pool2d(mp, 2);
+  }, reps);
+  const double mb = median_seconds([&] {
+    mp.set_grad(Tensor());
+    ops::sum(ops::max_pool2d(mp, 2)).backward();
+  }, reps);
+  for (const auto& [name, t] : {std::pair{"max_pool2d 2x2 (32, 64, 28, 28)", mf}, std::pair{"max_pool2d fwd+bwd 2x2 (32, 64, 28, 28)", mb}}) {
+    std::printf("%-42s genlab %8.3f ms\n", name, t * 1e3);
+    out.push_back({{"name", name}, {"group", "torch_ratio"}, {"genlab_s", t}});
+  }
   // issue 11: batch_norm in training (batch statistics, running stats updated) forward and
   // forward+backward on ResNet shapes against PyTorch (group torch_ratio)
   for (const Shape& shape : {Shape{32, 64, 28, 28}, Shape{32, 128, 14, 14}}) {
@@ -114,6 +132,42 @@ void rnn_part(nlohmann::json& out, bool quick) {
       std::printf("%-42s genlab %8.2f ms\n", name.c_str(), t * 1e3);
       out.push_back({{"name", name}, {"group", "torch_ratio"}, {"genlab_s", t}});
     }
+  }
+}
+
+void train_part(nlohmann::json& out, bool quick) {
+  // issue 11: a training step of each tutorial model (cross-entropy, backward, Adam 1e-3) against the
+  // same model in PyTorch (group torch_ratio; the bar for the ResNet is 1.0 on 2 threads). Items/s = batch / time.
+  struct Model {
+    std::string name;
+    std::shared_ptr<nn::Module> net;
+    Tensor x, y;
+  };
+  manual_seed(0);
+  auto images = [](int64_t n) { return Tensor::rand({n, 1, 28, 28}); };
+  auto labels = [](int64_t n, int64_t classes, Shape s) {
+    return ops::to(ops::mul(Tensor::rand(std::move(s)), double(classes)), DType::i64);  // uniform in [0, classes)
+  };
+  const std::vector<Model> models = {
+      {"ResNet train step b128 1x28x28", std::make_shared<models::ResNet>(1, 10), images(128), labels(128, 10, {128})},
+      {"LeNet-5 train step b128 1x28x28", std::make_shared<models::LeNet5>(), images(128), labels(128, 10, {128})},
+      {"LSTM classifier train step b128 28x28 h128",
+       std::make_shared<models::SequenceClassifier>(models::RecurrenceOptions{.cell = "lstm", .input_size = 28, .hidden_size = 128}, 10),
+       Tensor::rand({128, 28, 28}), labels(128, 10, {128})},
+      {"char-LSTM train step b64 seq64 h256", std::make_shared<models::CharLM>(models::CharLMOptions{.hidden_size = 256}),
+       labels(64, 256, {64, 64}), labels(64, 256, {64, 64})}};
+  for (const Model& m : models) {
+    optim::Adam opt(m.net->parameters(), {.lr = 1e-3});
+    const double t = median_seconds([&] {
+      Tensor logits = m.net->forward(m.x);
+      Tensor loss = ops::cross_entropy(ops::reshape(logits, {-1, logits.shape().back()}), ops::reshape(m.y, {-1}));
+      opt.zero_grad();
+      loss.backward();
+      opt.step();
+    }, quick ? 3 : 7);
+    const double items = double(m.x.shape()[0]);
+    std::printf("%-46s genlab %8.2f ms  %8.0f items/s\n", m.name.c_str(), t * 1e3, items / t);
+    out.push_back({{"name", m.name}, {"group", "torch_ratio"}, {"genlab_s", t}});
   }
 }
 

@@ -6,4 +6,5 @@
 namespace genlab::bench {
 void conv_part(nlohmann::json& out, bool quick, int reps);
 void rnn_part(nlohmann::json& out, bool quick);
+void train_part(nlohmann::json& out, bool quick);
 }  // namespace genlab::bench

@@ -37,7 +37,7 @@ if [ -z "$PARTS" ]; then
   echo "== matmul: genlab vs raw OpenBLAS (same process)"
   run "$ROOT/$BUILD/benchmarks/genlab_bench" "$OUT/genlab_matmul_r1.json" $Q --only matmul
 fi
-for part in ${PARTS:-ops conv rnn mlp}; do
+for part in ${PARTS:-ops conv rnn train mlp}; do
   for r in $(seq 1 "$ROUNDS"); do
     echo "== $part, round $r: genlab, then PyTorch"
     run "$ROOT/$BUILD/benchmarks/genlab_bench" "$OUT/genlab_${part}_r$r.json" $Q --only $part | tail -n +2

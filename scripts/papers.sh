@@ -6,7 +6,7 @@ set -euo pipefail
 BUILD=${1:-build}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 mkdir -p "$ROOT/papers/plots"
-for t in 02_cnn_vs_mlp; do
+for t in 02_cnn_vs_mlp 03_rnn_sequences; do
   out="$ROOT/papers/$t.md"
   cp "$ROOT/tutorials/$t/paper.md" "$out"
   echo >> "$out"

@@ -14,5 +14,6 @@ OUT="$ROOT/reports/tour.md"
 cd "$ROOT/$BUILD"
 ./tutorial_01_mlp_fashion_mnist --epochs 10 --min-accuracy 0.88 --report "$OUT" --checkpoint mlp_fashion_mnist.safetensors
 ./tutorial_02_cnn_vs_mlp --schedule tour --report "$OUT" --plots "$ROOT/reports/plots"
+./tutorial_03_rnn_sequences --schedule tour --report "$OUT" --plots "$ROOT/reports/plots"
 /usr/bin/python3 "$ROOT/scripts/plot.py" "$ROOT"/reports/plots/*.plot.json
 echo "tour report: $OUT"

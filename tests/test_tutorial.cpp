@@ -30,6 +30,26 @@ TEST(Tutorial, CnnVsMlpSmoke) {
   EXPECT_TRUE(std::ifstream(dir + "/02_shift.plot.json").good());
 }
 
+// The RNN tutorial end to end at tiny sizes: its three parts train and write
+// well-formed tables, samples, three verdicts and the figures' JSON.
+TEST(Tutorial, RnnSequencesSmoke) {
+  const std::string dir = ::testing::TempDir() + "/t03", report = dir + "/report.md";
+  std::string cmd = "rm -rf " + dir + " && mkdir -p " + dir + " && " + std::string(GENLAB_BUILD_DIR) +
+                    "/tutorial_03_rnn_sequences --schedule smoke --report " + report + " --plots " + dir + " > " + dir + "/log";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << "see " << dir << "/log";
+  std::ifstream f(report);
+  std::stringstream s;
+  s << f.rdbuf();
+  for (const char* want : {"| cell | length 10 |\n|---|---|\n| rnn | ", "| gru | ", "| MLP 784-256-128-10 |",
+                           "| lstm | 0.5 | Q: ", "| gru | 1.0 | Q: ", "bits per character"})
+    EXPECT_NE(s.str().find(want), std::string::npos) << want;
+  size_t verdicts = 0;
+  for (size_t at = s.str().find("**Verdict: "); at != std::string::npos; at = s.str().find("**Verdict: ", at + 1)) ++verdicts;
+  EXPECT_EQ(verdicts, 3u);
+  EXPECT_TRUE(std::ifstream(dir + "/03_adding.plot.json").good());
+  EXPECT_TRUE(std::ifstream(dir + "/03_bpc.plot.json").good());
+}
+
 TEST(Readme, ExampleIsTheOneInTheReadme) {
   auto slurp = [](const std::string& p) {
     std::ifstream f(p);

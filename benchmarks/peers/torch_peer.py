@@ -1,11 +1,12 @@
 #!/usr/bin/python3
 """PyTorch peer for genlab_bench: the same ops and MLP epoch, at a given thread count.
 
-  /usr/bin/python3 benchmarks/peers/torch_peer.py THREADS OUT.json [--quick] [--only ops|conv|rnn|mlp]
+  /usr/bin/python3 benchmarks/peers/torch_peer.py THREADS OUT.json [--quick] [--only ops|conv|rnn|train|mlp]
 The caller runs it with and without OPENBLAS_NUM_THREADS=1 and keeps the best.
 """
 import gzip
 import json
+import os
 import statistics
 import sys
 import time
@@ -149,6 +150,28 @@ def main():
                 m(x)[0].sum().backward()
             res[f"{kind} seq64 b32 128->256"] = median_seconds(fwd, 3 if quick else 7)
             res[f"{kind} fwd+bwd seq64 b32 128->256"] = median_seconds(step, 3 if quick else 7)
+    if only in ("", "train"):  # issue 11: the tutorials' models, built as in tests/parity (same layout as genlab's)
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "parity"))
+        from make_cnn_fixtures import ResNet, lenet5
+        from make_rnn_model_fixtures import CharLM, SequenceClassifier
+        torch.manual_seed(0)
+        for name, net, x, y in [
+                ("ResNet train step b128 1x28x28", ResNet(1, 10, (16, 32, 64), (2, 2, 2)), torch.rand(128, 1, 28, 28),
+                 torch.randint(0, 10, (128,))),
+                ("LeNet-5 train step b128 1x28x28", lenet5(), torch.rand(128, 1, 28, 28), torch.randint(0, 10, (128,))),
+                ("LSTM classifier train step b128 28x28 h128", SequenceClassifier("lstm", 28, 128, 1, False, 10),
+                 torch.rand(128, 28, 28), torch.randint(0, 10, (128,))),
+                ("char-LSTM train step b64 seq64 h256", CharLM("lstm", 256, 64, 256, 1), torch.randint(0, 256, (64, 64)),
+                 torch.randint(0, 256, (64, 64)))]:
+            opt = torch.optim.Adam(net.parameters(), lr=1e-3, foreach=True)
+
+            def train_step(net=net, x=x, y=y, opt=opt):
+                logits = net(x)
+                loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+            res[name] = median_seconds(train_step, 3 if quick else 7)
     if only in ("", "mlp"):
         res["MLP epoch 784-256-128-10 b128 Adam"] = mlp_epoch(3)
     with open(out, "w") as f:

@@ -112,6 +112,28 @@ Result fit(nn::Module& model, const data::TensorDataset& train, const Task& task
   return res;
 }
 
+Task regression(const data::TensorDataset& test) {
+  auto mse = [](nn::Module& m, const data::Batch& b) { return ops::mse_loss(m.forward(b.x), b.y); };
+  return {mse, [test, mse](nn::Module& m) { return std::map<std::string, double>{{"test_mse", mean_loss(m, test, mse)}}; }};
+}
+
+double mean_loss(nn::Module& model, const data::TensorDataset& ds, const LossFn& loss, int64_t batch_size) {
+  GENLAB_CHECK(batch_size > 0, "mean_loss: batch_size must be positive, got ", batch_size);
+  autograd::NoGradGuard ng;
+  const bool was_training = model.is_training();
+  model.eval();
+  const auto params = model.parameters();
+  const Device device = params.empty() ? Device::cpu() : params[0].device();
+  double total = 0;
+  for (int64_t s = 0; s < ds.size(); s += batch_size) {
+    const int64_t e = std::min(ds.size(), s + batch_size);
+    data::Batch b{ops::slice(ds.x, 0, s, e).to(device), ops::slice(ds.y, 0, s, e).to(device)};
+    total += ops::to(loss(model, b), DType::f64).item<double>() * double(e - s);
+  }
+  model.train(was_training);
+  return total / double(std::max<int64_t>(ds.size(), 1));
+}
+
 double accuracy(nn::Module& model, const data::TensorDataset& ds, int64_t batch_size) {
   autograd::NoGradGuard ng;
   const bool was_training = model.is_training();

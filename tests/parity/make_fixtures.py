@@ -430,6 +430,8 @@ def main(out_dir):
     make_cnn_fixtures.main(f"{out_dir}/cnn_models.safetensors")
     import make_norm_fixtures  # norm.safetensors: running stats and state_dict names of the norm layers
     save_safetensors(f"{out_dir}/norm.safetensors", make_norm_fixtures.norm_fixtures())
+    import make_rnn_model_fixtures  # rnn_models.safetensors: the recurrent family's PyTorch twins
+    make_rnn_model_fixtures.main(f"{out_dir}/rnn_models.safetensors")
 
 
 if __name__ == "__main__":

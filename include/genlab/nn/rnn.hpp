@@ -49,11 +49,12 @@ class RNNBase : public Module {
     Tensor w_ih, w_hh, b_ih, b_hh;
   };
   std::vector<Weights> weights;
-
- protected:
-  // (output, h_n, c_n); c0 and c_n only for LSTM.
+  // The forward of every mode, for code that holds any of them (models/rnn/):
+  // (output, h_n, c_n); c0 and c_n only for LSTM (undefined otherwise).
   std::tuple<Tensor, Tensor, Tensor> run(const Tensor& input, const Tensor& h0, const Tensor& c0,
                                          const std::vector<int64_t>& lengths) const;
+
+ protected:
   const char* name() const;
 };
 

@@ -69,7 +69,16 @@ Result fit(nn::Module& model, const data::TensorDataset& train, const Task& task
 // test accuracy after each epoch ("test_accuracy").
 Task classification(const data::TensorDataset& test);
 
+// Regression: mean squared error against float targets shaped as the output, and
+// its value on `test` after each epoch ("test_mse").
+Task regression(const data::TensorDataset& test);
+
 // Fraction of correct argmax predictions, computed on the model's device.
 double accuracy(nn::Module& model, const data::TensorDataset& ds, int64_t batch_size = 1000);
+
+// A per-row mean loss over a whole data set (eval mode, no gradients): the batches'
+// means weighted by their rows.
+using LossFn = std::function<Tensor(nn::Module&, const data::Batch&)>;
+double mean_loss(nn::Module& model, const data::TensorDataset& ds, const LossFn& loss, int64_t batch_size = 1000);
 
 }  // namespace genlab::train
