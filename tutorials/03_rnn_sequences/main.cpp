@@ -120,7 +120,10 @@ int main(int argc, char** argv) {
     // (a) the adding problem
     const double baseline = 1.0 / 6.0;  // the variance of a sum of two U(0, 1): the MSE of always answering 1
     std::map<std::string, std::vector<double>> adding;  // cell -> test MSE per length
-    io::Plot adding_plot{.title = "adding problem: test MSE", .xlabel = "sequence length", .ylabel = "test MSE", .logy = true};
+    io::Plot adding_plot{.title = "adding problem at length " + std::to_string(p.lengths.back()) + ": test MSE per epoch",
+                         .xlabel = "epoch", .ylabel = "test MSE", .logy = true};
+    std::vector<double> epochs;
+    for (int64_t e = 1; e <= p.adding_epochs; ++e) epochs.push_back(double(e));
     std::string t_a = "| cell |", sep = "|---|";
     for (int64_t T : p.lengths) {
       t_a += " length " + std::to_string(T) + " |";
@@ -138,11 +141,11 @@ int main(int argc, char** argv) {
                     {.epochs = p.adding_epochs, .batch_size = 64, .lr = 1e-3, .schedule = train::Schedule::constant}, "test_mse");
         adding[cell].push_back(f.metric);
         t_a += " " + fmt("%.4f", f.metric) + " |";
+        if (T == p.lengths.back()) adding_plot.add(cell, epochs, f.curve);
       }
-      std::vector<double> xs(p.lengths.begin(), p.lengths.end());
-      adding_plot.add(cell, xs, adding[cell]);
       t_a += "\n";
     }
+    adding_plot.add("always 1", {1.0, double(p.adding_epochs)}, {baseline, baseline});
     // learnt: below a tenth of the baseline; failed: above half of it (at the longest length)
     const bool rnn_fails = adding["rnn"].back() > baseline / 2;
     const bool gated_learn = adding["lstm"].back() < baseline / 10 && adding["gru"].back() < baseline / 10;
