@@ -117,38 +117,41 @@ Task regression(const data::TensorDataset& test) {
   return {mse, [test, mse](nn::Module& m) { return std::map<std::string, double>{{"test_mse", mean_loss(m, test, mse)}}; }};
 }
 
-double mean_loss(nn::Module& model, const data::TensorDataset& ds, const LossFn& loss, int64_t batch_size) {
-  GENLAB_CHECK(batch_size > 0, "mean_loss: batch_size must be positive, got ", batch_size);
+namespace {
+// Calls fn(batch on the model's device, its first row) over consecutive batches of ds,
+// in eval mode and without gradients; the model's mode is restored after.
+template <class F>
+void for_each_eval_batch(nn::Module& model, const data::TensorDataset& ds, int64_t batch_size, F&& fn) {
+  GENLAB_CHECK(batch_size > 0, "evaluation batch_size must be positive, got ", batch_size);
   autograd::NoGradGuard ng;
   const bool was_training = model.is_training();
   model.eval();
   const auto params = model.parameters();
   const Device device = params.empty() ? Device::cpu() : params[0].device();
-  double total = 0;
   for (int64_t s = 0; s < ds.size(); s += batch_size) {
     const int64_t e = std::min(ds.size(), s + batch_size);
-    data::Batch b{ops::slice(ds.x, 0, s, e).to(device), ops::slice(ds.y, 0, s, e).to(device)};
-    total += ops::to(loss(model, b), DType::f64).item<double>() * double(e - s);
+    fn(data::Batch{ops::slice(ds.x, 0, s, e).to(device), ops::slice(ds.y, 0, s, e).to(device)}, s);
   }
   model.train(was_training);
+}
+}  // namespace
+
+double mean_loss(nn::Module& model, const data::TensorDataset& ds, const LossFn& loss, int64_t batch_size) {
+  double total = 0;
+  for_each_eval_batch(model, ds, batch_size, [&](const data::Batch& b, int64_t) {
+    total += ops::to(loss(model, b), DType::f64).item<double>() * double(b.x.shape()[0]);
+  });
   return total / double(std::max<int64_t>(ds.size(), 1));
 }
 
 double accuracy(nn::Module& model, const data::TensorDataset& ds, int64_t batch_size) {
-  autograd::NoGradGuard ng;
-  const bool was_training = model.is_training();
-  model.eval();
-  const auto params = model.parameters();
-  const Device device = params.empty() ? Device::cpu() : params[0].device();
   int64_t correct = 0;
-  for (int64_t s = 0; s < ds.size(); s += batch_size) {
-    const int64_t e = std::min(ds.size(), s + batch_size);
-    Tensor pred = ops::argmax(model.forward(ops::slice(ds.x, 0, s, e).to(device)), 1).to(Device::cpu());
+  for_each_eval_batch(model, ds, batch_size, [&](const data::Batch& b, int64_t first) {
+    Tensor pred = ops::argmax(model.forward(b.x), 1).to(Device::cpu());
     const int64_t* p = pred.data<int64_t>();
-    const int64_t* y = ds.y.data<int64_t>() + s;
-    for (int64_t i = 0; i < e - s; ++i) correct += p[i] == y[i];
-  }
-  model.train(was_training);
+    const int64_t* y = ds.y.data<int64_t>() + first;
+    for (int64_t i = 0; i < pred.numel(); ++i) correct += p[i] == y[i];
+  });
   return double(correct) / double(std::max<int64_t>(ds.size(), 1));
 }
 
