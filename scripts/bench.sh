@@ -8,7 +8,7 @@
 # (pinned here for tests) are unset for genlab and peers alike so OpenBLAS
 # uses its best kernels. PyTorch is run at 1 and 2 threads, with and without
 # OPENBLAS_NUM_THREADS=1 and OMP_PROC_BIND, and its best configuration is
-# kept. QUICK=1: fewer repetitions. PARTS="ops conv": only those parts.
+# kept. QUICK=1: fewer repetitions. PARTS="ops conv": only those parts (report in the run's folder).
 set -euo pipefail
 BUILD=${1:-build}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -44,7 +44,8 @@ for part in ${PARTS:-ops conv rnn train mlp}; do
     torch_peer $part $r
   done
 done
-if [ -n "$PARTS" ]; then /usr/bin/python3 "$ROOT/benchmarks/report.py" "$OUT" "$ROOT/reports/bench.md"; exit 0; fi
+# a partial run writes its report beside its measurements, leaving the full reports/bench.md alone
+if [ -n "$PARTS" ]; then /usr/bin/python3 "$ROOT/benchmarks/report.py" "$OUT" "$OUT/report.md"; echo "report: $OUT/report.md"; exit 0; fi
 echo "== thread sweep: 1, 2, 4, ... threads against the default"
 run "$ROOT/$BUILD/benchmarks/genlab_bench" "$OUT/genlab_threads_r1.json" $Q --only threads | tail -n +2
 echo "== CUDA (where a device exists)"
