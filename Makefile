@@ -29,7 +29,10 @@ test: build
 	else echo "python3-torch missing: checking the committed parity fixtures"; fi; \
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) --timeout 900
 
-tour: build
+# the tour needs only the tutorials (and the library): not the tests and benchmarks, half the build
+TUTORIAL_TARGETS := $(patsubst tutorials/%/main.cpp,tutorial_%,$(wildcard tutorials/*/main.cpp))
+tour: configure
+	cmake --build $(BUILD) -j$(JOBS) --target $(TUTORIAL_TARGETS)
 	bash scripts/tour.sh $(BUILD)
 
 bench: build
