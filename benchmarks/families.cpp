@@ -47,6 +47,7 @@ void conv_part(nlohmann::json& out, bool quick, int reps) {
   // and bilinear x2 upsampling of (32, 64, 14, 14), forward and forward+backward
   Tensor ux = Tensor::randn({32, 128, 7, 7}).requires_grad_(true), uw = Tensor::randn({128, 64, 4, 4}).requires_grad_(true);
   Tensor ub = Tensor::randn({64}).requires_grad_(true), up = Tensor::randn({32, 64, 14, 14}).requires_grad_(true);
+  Tensor mp = Tensor::randn({32, 64, 28, 28}).requires_grad_(true);  // max_pool2d 2x2: ResNet/VGG-style downsampling
   const ops::InterpolateOptions x2{.scale_factor = {2}, .mode = "bilinear"};
   struct UpOp {
     std::string name, bwd_name;
@@ -56,34 +57,21 @@ void conv_part(nlohmann::json& out, bool quick, int reps) {
       {"conv_transpose2d k4 s2 p1 b32 128->64 7x7", "conv_transpose2d fwd+bwd k4 s2 p1 b32 128->64 7x7",
        [&] { return ops::conv_transpose2d(ux, uw, ub, 2, 1); }},
       {"upsample bilinear x2 (32, 64, 14, 14)", "upsample fwd+bwd bilinear x2 (32, 64, 14, 14)",
-       [&] { return ops::interpolate(up, x2); }}};
+       [&] { return ops::interpolate(up, x2); }},
+      {"max_pool2d 2x2 (32, 64, 28, 28)", "max_pool2d fwd+bwd 2x2 (32, 64, 28, 28)", [&] { return ops::max_pool2d(mp, 2); }}};
   for (const UpOp& op : up_ops) {
     const double tf = median_seconds([&] {
       autograd::NoGradGuard ng;
       op.fn();
     }, quick ? 3 : 7);
     const double tb = median_seconds([&] {
-      for (Tensor* t : {&ux, &uw, &ub, &up}) t->set_grad(Tensor());
+      for (Tensor* t : {&ux, &uw, &ub, &up, &mp}) t->set_grad(Tensor());
       ops::sum(op.fn()).backward();
     }, quick ? 3 : 7);
     for (const auto& [name, t] : {std::pair{op.name, tf}, std::pair{op.bwd_name, tb}}) {
       std::printf("%-48s genlab %8.3f ms\n", name.c_str(), t * 1e3);
       out.push_back({{"name", name}, {"group", "torch_ratio"}, {"genlab_s", t}});
     }
-  }
-  // issue 11: max_pool2d 2x2 (ResNet/VGG-style downsampling) forward and forward+backward
-  Tensor mp = Tensor::randn({32, 64, 28, 28}).requires_grad_(true);
-  const double mf = median_seconds([&] {
-    autograd::NoGradGuard ng;
-    ops::max_pool2d(mp, 2);
-  }, reps);
-  const double mb = median_seconds([&] {
-    mp.set_grad(Tensor());
-    ops::sum(ops::max_pool2d(mp, 2)).backward();
-  }, reps);
-  for (const auto& [name, t] : {std::pair{"max_pool2d 2x2 (32, 64, 28, 28)", mf}, std::pair{"max_pool2d fwd+bwd 2x2 (32, 64, 28, 28)", mb}}) {
-    std::printf("%-42s genlab %8.3f ms\n", name, t * 1e3);
-    out.push_back({{"name", name}, {"group", "torch_ratio"}, {"genlab_s", t}});
   }
   // issue 11: batch_norm in training (batch statistics, running stats updated) forward and
   // forward+backward on ResNet shapes against PyTorch (group torch_ratio)

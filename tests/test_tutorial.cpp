@@ -12,16 +12,22 @@ TEST(Tutorial, MlpReachesBaseline) {
   EXPECT_EQ(std::system(cmd.c_str()), 0) << "see " << ::testing::TempDir() << "/mlp.log";
 }
 
+// Runs a tutorial's smoke schedule in a fresh `dir` (report, figures' JSON and log there)
+// and reads its report into `report`.
+void run_smoke(const std::string& tutorial, const std::string& dir, std::stringstream& report) {
+  const std::string cmd = "rm -rf " + dir + " && mkdir -p " + dir + " && " + std::string(GENLAB_BUILD_DIR) + "/" + tutorial +
+                          " --schedule smoke --report " + dir + "/report.md --plots " + dir + " > " + dir + "/log";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << "see " << dir << "/log";
+  std::ifstream f(dir + "/report.md");
+  report << f.rdbuf();
+}
+
 // The CNN tutorial end to end on 2 000 images: three models train, the tables,
 // the figures' JSON and a verdict are written.
 TEST(Tutorial, CnnVsMlpSmoke) {
-  const std::string dir = ::testing::TempDir() + "/t02", report = dir + "/report.md";
-  std::string cmd = "rm -rf " + dir + " && mkdir -p " + dir + " && " + std::string(GENLAB_BUILD_DIR) +
-                    "/tutorial_02_cnn_vs_mlp --schedule smoke --report " + report + " --plots " + dir + " > " + dir + "/log";
-  ASSERT_EQ(std::system(cmd.c_str()), 0) << "see " << dir << "/log";
-  std::ifstream f(report);
+  const std::string dir = ::testing::TempDir() + "/t02";
   std::stringstream s;
-  s << f.rdbuf();
+  ASSERT_NO_FATAL_FAILURE(run_smoke("tutorial_02_cnn_vs_mlp", dir, s));
   for (const char* want : {"| MLP 784-256-128-10 |", "| LeNet-5 |", "| ResNet", "**Verdict: ",
                            "| shift 4 px |\n|---|---|---|---|---|---|\n| MLP"})  // a well-formed shift table
     EXPECT_NE(s.str().find(want), std::string::npos) << want;
@@ -33,13 +39,9 @@ TEST(Tutorial, CnnVsMlpSmoke) {
 // The RNN tutorial end to end at tiny sizes: its three parts train and write
 // well-formed tables, samples, three verdicts and the figures' JSON.
 TEST(Tutorial, RnnSequencesSmoke) {
-  const std::string dir = ::testing::TempDir() + "/t03", report = dir + "/report.md";
-  std::string cmd = "rm -rf " + dir + " && mkdir -p " + dir + " && " + std::string(GENLAB_BUILD_DIR) +
-                    "/tutorial_03_rnn_sequences --schedule smoke --report " + report + " --plots " + dir + " > " + dir + "/log";
-  ASSERT_EQ(std::system(cmd.c_str()), 0) << "see " << dir << "/log";
-  std::ifstream f(report);
+  const std::string dir = ::testing::TempDir() + "/t03";
   std::stringstream s;
-  s << f.rdbuf();
+  ASSERT_NO_FATAL_FAILURE(run_smoke("tutorial_03_rnn_sequences", dir, s));
   for (const char* want : {"| cell | length 10 |\n|---|---|\n| rnn | ", "| gru | ", "| MLP 784-256-128-10 |",
                            "| lstm | 0.5 | Q: ", "| gru | 1.0 | Q: ", "bits per character"})
     EXPECT_NE(s.str().find(want), std::string::npos) << want;

@@ -93,6 +93,7 @@ std::string CharLM::sample(std::string_view prompt, int64_t n, const SampleOptio
     const std::vector<double> row = ops::to(last, DType::f64).to_vector<double>();
     const int64_t next = sample_logits(row, o.temperature, o.top_k, Philox::to_unit(Philox::block(o.seed, uint64_t(i))[0]));
     text.push_back(char(uint8_t(next)));
+    if (i + 1 == n) break;  // the last byte's logits would go unused
     std::tie(logits, state) = forward(Tensor::from_vector(std::vector<int64_t>{next}, {1, 1}).to(device), state);
   }
   train(was_training);
