@@ -14,6 +14,14 @@ OUT="$ROOT/reports/tour.md"
 cd "$ROOT/$BUILD"
 ./tutorial_01_mlp_fashion_mnist --epochs 10 --min-accuracy 0.88 --report "$OUT" --checkpoint mlp_fashion_mnist.safetensors
 ./tutorial_02_cnn_vs_mlp --schedule tour --report "$OUT" --plots "$ROOT/reports/plots"
-./tutorial_03_rnn_sequences --schedule tour --report "$OUT" --plots "$ROOT/reports/plots"
+rm -rf torch_check_03 && mkdir -p torch_check_03
+./tutorial_03_rnn_sequences --schedule tour --report "$OUT" --plots "$ROOT/reports/plots" --torch-check torch_check_03
+# the byte-level LSTM trained again by PyTorch from the same weights and batches (issue 11's 2 % bar)
+if /usr/bin/python3 -c "import torch" 2>/dev/null; then
+  /usr/bin/python3 "$ROOT/tutorials/03_rnn_sequences/torch_char_lm.py" torch_check_03 --report "$OUT" ||
+    echo "tour: the LSTM's PyTorch twin missed the bar (see $OUT)"
+else
+  echo "python3-torch missing (apt-get install python3-torch): the LSTM's PyTorch comparison is skipped" | tee -a "$OUT"
+fi
 /usr/bin/python3 "$ROOT/scripts/plot.py" "$ROOT"/reports/plots/*.plot.json
 echo "tour report: $OUT"

@@ -10,7 +10,9 @@
 //     unigram baseline, and samples at two temperatures.
 // Every model: Adam with gradient clipping at norm 1, batch 64 or 128, seed 0.
 //
-//   build/tutorial_03_rnn_sequences [--schedule smoke|tour|full] [--report FILE.md] [--plots DIR]
+//   build/tutorial_03_rnn_sequences [--schedule smoke|tour|full] [--report FILE.md] [--plots DIR] [--torch-check DIR]
+// --torch-check: the byte-level LSTM's initial weights, data, batch order and learning
+// rates go to DIR, and torch_char_lm.py beside this file trains the same model in PyTorch.
 // (--help lists every flag; an unknown flag is an error)
 #include <CLI/CLI.hpp>
 #include <cmath>
@@ -19,6 +21,7 @@
 #include <genlab/genlab.hpp>
 #include <genlab/models/rnn/char_lm.hpp>
 #include <map>
+#include <numeric>
 #include <string>
 
 using namespace genlab;
@@ -99,11 +102,42 @@ std::string one_line(std::string s) {
   return s;
 }
 
+// What torch_char_lm.py needs to train the same model in PyTorch: the windows, the
+// order in which train::fit's loader visits them (the same DataLoader over their row
+// numbers), the learning rate of each step (the cosine schedule without warmup), and
+// genlab's loss at each step and bits per character after each epoch, to compare.
+void export_for_torch(const std::string& path, const models::CharLMOptions& lm, const data::TensorDataset& train_set,
+                      const data::TensorDataset& valid_set, const train::Options& o, const std::vector<double>& step_loss,
+                      const std::vector<double>& bpc) {
+  const int64_t n = train_set.size();
+  std::vector<int64_t> rows(static_cast<size_t>(n)), order;
+  std::iota(rows.begin(), rows.end(), 0);
+  const Tensor row_ids = Tensor::from_vector(rows, {n});
+  data::DataLoader loader({row_ids, row_ids}, {.batch_size = o.batch_size, .shuffle = true, .seed = o.seed});
+  for (int64_t e = 0; e < o.epochs; ++e) {
+    loader.start_epoch(uint64_t(e));
+    while (auto b = loader.next())
+      for (int64_t r : b->x.to_vector<int64_t>()) order.push_back(r);
+  }
+  const int64_t steps = o.epochs * loader.num_batches();
+  std::vector<double> lr;
+  for (int64_t s = 0; s < steps; ++s) lr.push_back(optim::warmup_cosine_lr(s, 0, steps, o.lr));
+  io::save_safetensors(path, {{"train_x", train_set.x}, {"train_y", train_set.y}, {"valid_x", valid_set.x},
+                              {"valid_y", valid_set.y}, {"order", Tensor::from_vector(order, {o.epochs, n})},
+                              {"lr", Tensor::from_vector(lr, {steps})},
+                              {"genlab_step_loss", Tensor::from_vector(step_loss, {int64_t(step_loss.size())})},
+                              {"genlab_bpc", Tensor::from_vector(bpc, {int64_t(bpc.size())})}},
+                       {{"cell", lm.cell}, {"vocab", std::to_string(lm.vocab)}, {"embedding", std::to_string(lm.embedding)},
+                        {"num_layers", std::to_string(lm.num_layers)},
+                        {"hidden_size", std::to_string(lm.hidden_size)}, {"batch_size", std::to_string(o.batch_size)},
+                        {"clip_grad_norm", fmt("%.17g", o.clip_grad_norm)}});
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   cpu::restart_with_right_blas_core(argv);
-  std::string schedule = "tour", report, plots;
+  std::string schedule = "tour", report, plots, torch_check;
   CLI::App app{"Tutorial 03: RNN, LSTM and GRU on the adding problem, row-by-row Fashion-MNIST and fortunes"};
   app.add_option("--schedule", schedule,
                  "smoke: tiny sizes (make test); tour: adding at length 50, 12 000 images, 400 kB of text (make tour); "
@@ -111,6 +145,9 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"smoke", "tour", "full"}))->capture_default_str();
   app.add_option("--report", report, "append the measured tables to this Markdown file");
   app.add_option("--plots", plots, "write the figures' JSON here (scripts/plot.py renders them)");
+  app.add_option("--torch-check", torch_check,
+                 "write the byte-level LSTM's initial weights, data order and learning rates here, for "
+                 "torch_char_lm.py to train the same model in PyTorch");
   CLI11_PARSE(app, argc, argv);
   try {
     const Plan& p = plans.at(schedule);
@@ -210,20 +247,33 @@ int main(int argc, char** argv) {
     io::Plot bpc_plot{.title = "fortunes: validation bits per character", .xlabel = "epoch", .ylabel = "bits per character"};
     std::string t_c = "| model | parameters | validation bpc | training bytes/s |\n|---|---|---|---|\n", samples;
     std::map<std::string, double> bpc;
-    for (const char* cell : {"lstm", "gru"}) {
-      std::printf("\n== fortunes, byte-level %s\n", cell);
+    for (const std::string cell : {"lstm", "gru"}) {
+      std::printf("\n== fortunes, byte-level %s\n", cell.c_str());
       manual_seed(0);
-      models::CharLM lm({.cell = cell, .embedding = 64, .hidden_size = p.lm_hidden});
-      Fit f = fit(lm, train_text, models::language_model(valid_text),
-                  {.epochs = p.lm_epochs, .batch_size = 64, .lr = 2e-3}, "validation_bpc");
+      const models::CharLMOptions lm_options{.cell = cell, .embedding = 64, .hidden_size = p.lm_hidden};
+      models::CharLM lm(lm_options);
+      train::Options o{.epochs = p.lm_epochs, .batch_size = 64, .lr = 2e-3, .clip_grad_norm = 1.0};
+      train::Task task = models::language_model(valid_text);
+      const bool check = !torch_check.empty() && cell == "lstm";
+      std::vector<double> step_loss;
+      if (check) {
+        lm.save(torch_check + "/init.safetensors");
+        task.loss = [&step_loss, loss = task.loss](nn::Module& m, const data::Batch& b) {
+          Tensor l = loss(m, b);
+          step_loss.push_back(l.item<double>());
+          return l;
+        };
+      }
+      Fit f = fit(lm, train_text, task, o, "validation_bpc");
+      if (check) export_for_torch(torch_check + "/run.safetensors", lm_options, train_text, valid_text, o, step_loss, f.curve);
       bpc[cell] = f.metric;
       std::vector<double> ep;
       for (size_t i = 0; i < f.curve.size(); ++i) ep.push_back(double(i + 1));
       bpc_plot.add(cell, ep, f.curve);
-      t_c += std::string("| ") + cell + " | " + std::to_string(lm.num_parameters()) + " | " + fmt("%.3f", f.metric) + " | " +
+      t_c += "| " + cell + " | " + std::to_string(lm.num_parameters()) + " | " + fmt("%.3f", f.metric) + " | " +
              fmt("%.0f", f.per_second * 64) + " |\n";
       for (double t : {0.5, 1.0})
-        samples += std::string("| ") + cell + " | " + fmt("%.1f", t) + " | " +
+        samples += "| " + cell + " | " + fmt("%.1f", t) + " | " +
                    one_line(lm.sample("Q: ", 120, {.temperature = t, .top_k = t < 1 ? 0 : 40, .seed = 1})) + " |\n";
     }
     const double best_bpc = std::min(bpc["lstm"], bpc["gru"]);
