@@ -276,6 +276,12 @@ CASES = {
                             lambda x, w: F.conv2d(x, w, padding="same", dilation=2)),
     "conv2d_unbatched": ([normal(3, 5, 5), normal(2, 3, 3, 3), normal(2)], [1, 1, 1],
                          lambda x, w, b: F.conv2d(x, w, b, padding=1)),
+    # stride 1, output as wide as the input: the shifted-row im2col, where the kernel outgrows the
+    # input (rows clipped) and where the padding is as wide as the input
+    "conv2d_5x5_pad2_small": ([normal(2, 3, 3, 4), normal(2, 3, 5, 5), normal(2)], [1, 1, 1],
+                              lambda x, w, b: F.conv2d(x, w, b, padding=2)),
+    "conv2d_pad_wider_than_input": ([normal(1, 2, 4, 1), normal(3, 2, 3, 3)], [1, 1],
+                                    lambda x, w: F.conv2d(x, w, padding=1)),
     "conv1d": ([normal(2, 3, 9), normal(4, 3, 3), normal(4)], [1, 1, 1],
                lambda x, w, b: F.conv1d(x, w, b, stride=2, padding=1)),
     "conv1d_groups_same": ([normal(2, 4, 8), normal(4, 2, 3)], [1, 1],
