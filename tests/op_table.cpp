@@ -285,6 +285,8 @@ const std::vector<OpCase>& op_table() {
        [](V x) { return conv2d(x[0], x[1], x[2], 1, 2); }, true},
       {"conv2d_pad_wider_than_input", "conv", {N({1, 2, 4, 1}), N({3, 2, 3, 3})}, {1, 1},
        [](V x) { return conv2d(x[0], x[1], {}, 1, 1); }, true},
+      {"conv2d_grouped_dilated_8ch", "conv", {N({2, 16, 6, 5}), N({4, 8, 3, 3}), N({4})}, {1, 1, 1},
+       [](V x) { return conv2d(x[0], x[1], x[2], 1, 2, 2, 2); }, true},
       {"conv1d", "conv", {N({2, 3, 9}), N({4, 3, 3}), N({4})}, {1, 1, 1},
        [](V x) { return conv1d(x[0], x[1], x[2], 2, 1); }, true},
       {"conv1d_groups_same", "conv", {N({2, 4, 8}), N({4, 2, 3})}, {1, 1},

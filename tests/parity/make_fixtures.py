@@ -282,6 +282,9 @@ CASES = {
                               lambda x, w, b: F.conv2d(x, w, b, padding=2)),
     "conv2d_pad_wider_than_input": ([normal(1, 2, 4, 1), normal(3, 2, 3, 3)], [1, 1],
                                     lambda x, w: F.conv2d(x, w, padding=1)),
+    # 8 input channels per group or more: the input gradient runs as a convolution of gy
+    "conv2d_grouped_dilated_8ch": ([normal(2, 16, 6, 5), normal(4, 8, 3, 3), normal(4)], [1, 1, 1],
+                                   lambda x, w, b: F.conv2d(x, w, b, padding=2, dilation=2, groups=2)),
     "conv1d": ([normal(2, 3, 9), normal(4, 3, 3), normal(4)], [1, 1, 1],
                lambda x, w, b: F.conv1d(x, w, b, stride=2, padding=1)),
     "conv1d_groups_same": ([normal(2, 4, 8), normal(4, 2, 3)], [1, 1],
