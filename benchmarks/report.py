@@ -96,7 +96,8 @@ def ratio_section(genlab, best):
     lines = ["## Ops against PyTorch (no bar)", "", "| op | PyTorch time / genlab time | detail |", "|---|---|---|"]
     for g in rows:
         t, th, cfg = best[g["name"]]
-        lines.append(f"| {g['name']} | {t / g['genlab_s']:.3f} | genlab {g['genlab_s']*1e3:.2f} ms, "
+        peak = f", {100 * g['gemm_peak_fraction']:.0f} % of the GEMM peak" if "gemm_peak_fraction" in g else ""
+        lines.append(f"| {g['name']} | {t / g['genlab_s']:.3f} | genlab {g['genlab_s']*1e3:.2f} ms{peak}, "
                      f"PyTorch best {t*1e3:.2f} ms ({cfg}) |")
     return lines + [""]
 

@@ -1,4 +1,5 @@
-// The op table, like ggml's test-backend-ops: every op with its input
+// The op table, like ggml's test-backend-ops (rows in op_table.cpp and
+// op_table_families.cpp): every op with its input
 // generators, which inputs are differentiable and which backends have a kernel.
 // Case names match tests/parity/make_fixtures.py, which computes the PyTorch
 // reference for each. Used by test_ops (parity, grad, torch parity) and the

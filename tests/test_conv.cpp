@@ -10,22 +10,15 @@
 #include <string>
 
 #include "emulated_device.hpp"
+#include "expect_error.hpp"
 #include "genlab/genlab.hpp"
 
 using namespace genlab;
+using genlab::testing::expect_error;
 using genlab::testing::on_emulated_device;
 
 namespace {
 
-template <class F>
-void expect_error(F&& f, std::vector<std::string> words, const char* what) {
-  try {
-    f();
-    ADD_FAILURE() << what << ": no error";
-  } catch (const Error& e) {
-    for (const auto& w : words) EXPECT_NE(std::string(e.what()).find(w), std::string::npos) << what << ": " << e.what();
-  }
-}
 std::vector<double> values(const Tensor& t) { return t.to(Device::cpu()).to_vector<double>(); }
 void expect_near(const std::vector<double>& got, const std::vector<double>& want, double tol) {
   ASSERT_EQ(got.size(), want.size());
@@ -310,7 +303,7 @@ TEST(Conv, ConvTranspose2dAndUpsampleModules) {
   expect_near(values(ct.forward(x, {15, 14})),
               values(ops::conv_transpose2d(x, ct.weight, ct.bias, 2, 1, {1, 0}, 2)), 0);
   expect_error([&] { ct.forward(x, {16, 14}); }, {"output size of (16, 14)", "from 14 to 15"}, "output_size");
-  expect_error([&] { nn::ConvTranspose2d(8, 5, 3, 1, 0, 0, 2); }, {"out_channels 5", "groups = 2"}, "groups");
+  expect_error([&] { nn::ConvTranspose2d(8, 5, 3, 1, 0, 0, 2); }, {"ConvTranspose2d", "out_channels 5", "divisible by groups 2"}, "groups");
   nn::Upsample up({.scale_factor = {2}, .mode = "bilinear", .align_corners = true});
   EXPECT_TRUE(up.named_parameters().empty());
   expect_near(values(up(x)), values(ops::interpolate(x, {.size = {14, 14}, .mode = "bilinear", .align_corners = true})),

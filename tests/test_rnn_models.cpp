@@ -6,7 +6,6 @@
 #include <gtest/gtest.h>
 
 #include <genlab/genlab.hpp>
-#include <genlab/models/rnn/char_lm.hpp>
 
 #include "expect_error.hpp"
 #include "op_table.hpp"

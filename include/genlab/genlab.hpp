@@ -12,6 +12,8 @@
 #include "genlab/models/cnn/resnet.hpp"
 #include "genlab/models/cnn/vgg.hpp"
 #include "genlab/models/mlp.hpp"
+#include "genlab/models/rnn/char_lm.hpp"
+#include "genlab/models/rnn/sequence_classifier.hpp"
 #include "genlab/nn/nn.hpp"
 #include "genlab/ops/ops.hpp"
 #include "genlab/optim/optim.hpp"

@@ -19,7 +19,6 @@
 #include <cstdio>
 #include <fstream>
 #include <genlab/genlab.hpp>
-#include <genlab/models/rnn/char_lm.hpp>
 #include <map>
 #include <numeric>
 #include <string>

@@ -122,15 +122,10 @@ class ConvTranspose2d : public Module {
                   DType dtype = DType::f32)
       : in_channels(in), out_channels(out), kernel_size(kernel_size), stride(stride), padding(padding),
         output_padding(output_padding), dilation(dilation), groups(groups) {
-    GENLAB_CHECK(groups > 0 && in % groups == 0 && out % groups == 0, "ConvTranspose2d: in_channels ", in,
-                 " and out_channels ", out, " must be divisible by groups = ", groups);
+    detail::check_channels("ConvTranspose2d", in, out, groups);
     weight = register_parameter("weight", Tensor::empty({in, out / groups, kernel_size.h, kernel_size.w}, dtype));
-    init::kaiming_uniform_(weight, std::sqrt(5.0));  // fan_in = weight.size(1) * kH * kW, as torch
-    if (bias) {
-      const double fan_in = init::fans(weight).first, b = fan_in > 0 ? 1.0 / std::sqrt(fan_in) : 0.0;
-      this->bias = register_parameter("bias", Tensor::empty({out}, dtype));
-      init::uniform_(this->bias, -b, b);
-    }
+    if (bias) this->bias = register_parameter("bias", Tensor::empty({out}, dtype));
+    detail::init_conv(weight, this->bias);  // fan_in = weight.size(1) * kH * kW, as torch
   }
   Tensor forward(const Tensor& x) override { return run(x, output_padding); }
   // With the output's spatial size (oH, oW): from the smallest output to that plus stride - 1.

@@ -38,25 +38,33 @@ inline std::string dims_str(const Shape& s) {
   return r + ")";
 }
 
+// What conv and conv_transpose ask alike of their arguments: the ranks of the
+// input (batched or not) and weight (`layout` names its dims), one device and
+// dtype, positive strides, dilations and groups.
+inline void check_conv_args(const char* op, int sd, const Tensor& x, const Tensor& w, const Tensor& b, const Shape& st,
+                            const Shape& dil, int64_t groups, const char* layout) {
+  GENLAB_CHECK(x.dim() == sd + 1 || x.dim() == sd + 2, op, ": expected a ", sd + 1, "-d (unbatched) or ", sd + 2,
+               "-d (batched) input, got ", shape_str(x.shape()));
+  GENLAB_CHECK(w.dim() == sd + 2, op, ": expected a ", sd + 2, "-d weight [", layout, ", ", sd == 2 ? "kH, kW" : "kL",
+               "], got ", shape_str(w.shape()), " for input ", shape_str(x.shape()));
+  check_same(op, x, w);
+  if (b.defined()) check_same(op, x, b);
+  for (size_t i = 0; i < size_t(sd); ++i) {
+    GENLAB_CHECK(st[i] > 0, op, ": stride must be positive, got ", dims_str(st));
+    GENLAB_CHECK(dil[i] > 0, op, ": dilation must be positive, got ", dims_str(dil));
+  }
+  GENLAB_CHECK(groups > 0, op, ": groups must be positive, got ", groups);
+}
+
 // Checks a convolution with `sd` spatial dims (1 or 2) as PyTorch does and
 // returns its 2-D geometry (conv1d: h = kh = 1). x may be unbatched.
 inline cpu::Conv2dGeom conv_geom(const char* op, int sd, const Tensor& x, const Tensor& w, const Tensor& b, Size2 stride,
                                  const ConvPadding& padding, Size2 dilation, int64_t groups) {
-  GENLAB_CHECK(x.dim() == sd + 1 || x.dim() == sd + 2, op, ": expected a ", sd + 1, "-d (unbatched) or ", sd + 2,
-               "-d (batched) input, got ", shape_str(x.shape()));
-  GENLAB_CHECK(w.dim() == sd + 2, op, ": expected a ", sd + 2, "-d weight [out_channels, in_channels / groups, ",
-               sd == 2 ? "kH, kW" : "kL", "], got ", shape_str(w.shape()), " for input ", shape_str(x.shape()));
-  check_same(op, x, w);
-  if (b.defined()) check_same(op, x, b);
   const Shape st = sd == 2 ? Shape{stride.h, stride.w} : Shape{stride.w};
   const Shape dil = sd == 2 ? Shape{dilation.h, dilation.w} : Shape{dilation.w};
+  check_conv_args(op, sd, x, w, b, st, dil, groups, "out_channels, in_channels / groups");
   GENLAB_CHECK(sd == 2 || (stride.h == stride.w && dilation.h == dilation.w && !padding.pair), op,
                ": stride, padding and dilation take one number each");
-  for (int i = 0; i < sd; ++i) {
-    GENLAB_CHECK(st[size_t(i)] > 0, op, ": stride must be positive, got ", dims_str(st));
-    GENLAB_CHECK(dil[size_t(i)] > 0, op, ": dilation must be positive, got ", dims_str(dil));
-  }
-  GENLAB_CHECK(groups > 0, op, ": groups must be positive, got ", groups);
   const int64_t co = w.shape()[0], batched = x.dim() == sd + 2, c = x.shape()[size_t(batched)];
   GENLAB_CHECK(co >= groups && co % groups == 0, op, ": out_channels ", co, " of weight ", shape_str(w.shape()),
                " is not divisible by groups = ", groups);

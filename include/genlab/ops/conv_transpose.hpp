@@ -23,24 +23,16 @@ namespace detail {
 inline cpu::Conv2dGeom conv_transpose_geom(const char* op, int sd, const Tensor& x, const Tensor& w, const Tensor& b,
                                            Size2 stride, Size2 padding, Size2 output_padding, int64_t groups,
                                            Size2 dilation) {
-  GENLAB_CHECK(x.dim() == sd + 1 || x.dim() == sd + 2, op, ": expected a ", sd + 1, "-d (unbatched) or ", sd + 2,
-               "-d (batched) input, got ", shape_str(x.shape()));
-  GENLAB_CHECK(w.dim() == sd + 2, op, ": expected a ", sd + 2, "-d weight [in_channels, out_channels / groups, ",
-               sd == 2 ? "kH, kW" : "kL", "], got ", shape_str(w.shape()), " for input ", shape_str(x.shape()));
-  check_same(op, x, w);
-  if (b.defined()) check_same(op, x, b);
   auto dims = [sd](Size2 s) { return sd == 2 ? Shape{s.h, s.w} : Shape{s.w}; };
   const Shape st = dims(stride), pad = dims(padding), opad = dims(output_padding), dil = dims(dilation);
+  check_conv_args(op, sd, x, w, b, st, dil, groups, "in_channels, out_channels / groups");
   for (size_t i = 0; i < size_t(sd); ++i) {
-    GENLAB_CHECK(st[i] > 0, op, ": stride must be positive, got ", dims_str(st));
-    GENLAB_CHECK(dil[i] > 0, op, ": dilation must be positive, got ", dims_str(dil));
     GENLAB_CHECK(pad[i] >= 0, op, ": padding must be non-negative, got ", dims_str(pad));
     GENLAB_CHECK(opad[i] >= 0, op, ": output_padding must be non-negative, got ", dims_str(opad));
     // PyTorch's rule: smaller than the stride or the dilation (a larger one would add rows nothing reaches)
     GENLAB_CHECK(opad[i] < st[i] || opad[i] < dil[i], op, ": output_padding ", dims_str(opad),
                  " must be smaller than either the stride ", dims_str(st), " or the dilation ", dims_str(dil));
   }
-  GENLAB_CHECK(groups > 0, op, ": groups must be positive, got ", groups);
   const int64_t ci = w.shape()[0], batched = x.dim() == sd + 2, c = x.shape()[size_t(batched)];
   GENLAB_CHECK(ci % groups == 0, op, ": in_channels ", ci, " of weight ", shape_str(w.shape()),
                " is not divisible by groups = ", groups);

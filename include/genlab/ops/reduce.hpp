@@ -113,6 +113,19 @@ inline Tensor sum_to(const Tensor& g, const Shape& shape) {
 }
 
 namespace detail {
+// The CPU backward of ops that pick k of the n entries along a dim (max, min,
+// sort, topk): gx [outer, n, inner], zeroed, gets g [outer, k, inner] at the
+// picked indices. No entry is picked twice in a row, so each is a write.
+inline void scatter_picked(const Tensor& idx, const Tensor& gd, Tensor& gx, int64_t outer, int64_t n, int64_t k,
+                           int64_t inner, const char* op) {
+  const int64_t* pi = idx.data<int64_t>();
+  dispatch_float(gd.dtype(), op, [&]<class T>() {
+    T* px = gx.data<T>();
+    const T* pg = gd.data<T>();
+    for (int64_t o = 0; o < outer; ++o)
+      for (int64_t e = o * k * inner; e < (o + 1) * k * inner; ++e) px[(o * n + pi[e]) * inner + e % inner] = pg[e];
+  });
+}
 // Max over one dim with its first index; `name` is the op in errors (min runs
 // it on -x, keeping max's rules: the first index among ties, NaN wins).
 inline std::pair<Tensor, Tensor> max_impl(const Tensor& x, int64_t dim, bool keepdim, const char* name) {
@@ -144,13 +157,7 @@ inline std::pair<Tensor, Tensor> max_impl(const Tensor& x, int64_t dim, bool kee
         cuda::max_backward(gd.data<float>(), idx.data<int64_t>(), gx.data<float>(), outer, r, inner);
         return std::vector{gx};
       }
-      const int64_t* pi = idx.data<int64_t>();
-      dispatch_float(g.dtype(), "max", [&]<class T>() {
-        T* px = gx.data<T>();
-        const T* pg = gd.data<T>();
-        for (int64_t o = 0; o < outer; ++o)
-          for (int64_t i = 0; i < inner; ++i) px[(o * r + pi[o * inner + i]) * inner + i] = pg[o * inner + i];
-      });
+      scatter_picked(idx, gd, gx, outer, r, 1, inner, "max");
       return std::vector{gx};
     }, autograd::Saves::nothing, {idx});
   }

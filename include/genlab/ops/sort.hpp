@@ -63,13 +63,7 @@ inline std::pair<Tensor, Tensor> sort_impl(const Tensor& x, int64_t dim, std::op
         cuda::index_rows_backward(gd.data<float>(), idx.data<int64_t>(), true, gx.data<float>(), outer, n, k, inner);
         return std::vector{gx};
       }
-      const int64_t* pi = idx.data<int64_t>();
-      dispatch_float(g.dtype(), "sort", [&]<class T>() {
-        T* px = gx.data<T>();
-        const T* pg = gd.data<T>();
-        for (int64_t o = 0; o < outer; ++o)
-          for (int64_t e = o * k * inner; e < (o + 1) * k * inner; ++e) px[(o * n + pi[e]) * inner + e % inner] = pg[e];
-      });
+      scatter_picked(idx, gd, gx, outer, n, k, inner, "sort");
       return std::vector{gx};
     }, autograd::Saves::nothing, {idx});
   }
