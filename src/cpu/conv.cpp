@@ -177,7 +177,7 @@ namespace {
 // per group become that GEMM's rows: below 8 (a stem on RGB, a depthwise conv)
 // it runs slower than col2im (1 -> 16 channels at 28x28: 8.0 ms against 4.8).
 bool input_grad_as_conv(const Conv2dGeom& g) {
-  return shifted_rows(g) && g.sh == 1 && !g.pointwise() && g.c / g.groups >= 8 && (g.kh - 1) * g.dh >= g.ph &&
+  return shifted_rows(g) && !g.pointwise() && g.c / g.groups >= 8 && (g.kh - 1) * g.dh >= g.ph &&
          (g.kw - 1) * g.dw >= g.pw;
 }
 Conv2dGeom input_grad_geom(const Conv2dGeom& g) {

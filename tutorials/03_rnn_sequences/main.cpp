@@ -103,7 +103,7 @@ std::string one_line(std::string s) {
 
 // What torch_char_lm.py needs to train the same model in PyTorch: the windows, the
 // order in which train::fit's loader visits them (the same DataLoader over their row
-// numbers), the learning rate of each step (the cosine schedule without warmup), and
+// numbers), the learning rate of each step (train::fit's schedule rule), and
 // genlab's loss at each step and bits per character after each epoch, to compare.
 void export_for_torch(const std::string& path, const models::CharLMOptions& lm, const data::TensorDataset& train_set,
                       const data::TensorDataset& valid_set, const train::Options& o, const std::vector<double>& step_loss,
@@ -120,7 +120,8 @@ void export_for_torch(const std::string& path, const models::CharLMOptions& lm, 
   }
   const int64_t steps = o.epochs * loader.num_batches();
   std::vector<double> lr;
-  for (int64_t s = 0; s < steps; ++s) lr.push_back(optim::warmup_cosine_lr(s, 0, steps, o.lr));
+  for (int64_t s = 0; s < steps; ++s)
+    lr.push_back(o.schedule == train::Schedule::cosine ? optim::warmup_cosine_lr(s, o.warmup_steps, steps, o.lr) : o.lr);
   io::save_safetensors(path, {{"train_x", train_set.x}, {"train_y", train_set.y}, {"valid_x", valid_set.x},
                               {"valid_y", valid_set.y}, {"order", Tensor::from_vector(order, {o.epochs, n})},
                               {"lr", Tensor::from_vector(lr, {steps})},
